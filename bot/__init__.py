@@ -1,0 +1,1 @@
+"""The application: Telegram handlers, delivery, digest, moderation, scheduling and the CLI."""

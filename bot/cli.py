@@ -1,0 +1,27 @@
+"""The `repostwatch` command: each subcommand is a short call into the library."""
+
+from __future__ import annotations
+
+import click
+
+from bot.settings import Settings, SettingsError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="repostwatch")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """RepostWatch: news about prosecutions for online posts, delivered to Telegram.
+
+    \b
+    Example:
+        repostwatch demo
+    """
+    try:
+        ctx.obj = Settings.from_env()
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def main() -> None:
+    cli(prog_name="repostwatch")

@@ -1,0 +1,1 @@
+"""Relevance: is this article about prosecution for online expression in Russia?"""

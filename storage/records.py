@@ -1,0 +1,60 @@
+"""Plain records that cross the storage boundary; no SQLite row ever leaves this package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What we know about a feed between polls: validators, health, schedule."""
+
+    name: str
+    url: str
+    language: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch_at: datetime | None = None
+    last_status: str | None = None  # "ok", "not-modified" or "error"
+    last_http_status: int | None = None
+    last_error: str | None = None
+    error_count: int = 0  # consecutive failures; 0 after a success
+    next_poll_at: datetime | None = None
+    items_last: int = 0  # entries in the last successfully parsed body
+    articles_total: int = 0
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article the poller has fetched, extracted and scored, ready to be stored."""
+
+    url: str  # canonical
+    feed: str
+    title: str
+    text: str
+    lang: str
+    source: str  # "page" when extracted from the article page, "feed" when from the feed
+    published: datetime | None = None
+    author: str | None = None
+    guid: str | None = None
+    score: float | None = None
+    model_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    id: int
+    url: str
+    feed: str
+    title: str
+    text: str
+    lang: str
+    source: str
+    fetched_at: datetime
+    published: datetime | None = None
+    author: str | None = None
+    guid: str | None = None
+    score: float | None = None
+    model_version: str | None = None
+    story_id: int | None = None
