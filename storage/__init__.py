@@ -1,6 +1,6 @@
 """The one place that speaks SQL: schema migrations, the `Store`, and the records it keeps."""
 
-from storage.records import Article, FeedState, NewArticle
+from storage.records import Article, FeedState, NewArticle, Source, Story
 from storage.store import Store
 
-__all__ = ["Article", "FeedState", "NewArticle", "Store"]
+__all__ = ["Article", "FeedState", "NewArticle", "Source", "Story", "Store"]

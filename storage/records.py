@@ -58,3 +58,32 @@ class Article:
     score: float | None = None
     model_version: str | None = None
     story_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """One outlet's report of a story."""
+
+    article_id: int
+    feed: str
+    lang: str
+    url: str
+    title: str
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Story:
+    """One event, however many outlets and languages reported it."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    title: str  # the headline of its first relevant article
+    lang: str  # the language of that article
+    url: str  # and its address
+    summaries: dict[str, str]  # language -> extractive summary
+    sources: tuple[Source, ...]
+    score: float | None  # the highest relevance score among its articles
+    relevant: bool
+    parent_id: int | None = None  # the earlier story this one follows up
