@@ -57,24 +57,38 @@ def extract_article(html: str, *, url: str | None = None) -> Extracted | None:
         title=title,
         text=text,
         published=published_date(html) or _parse_date(document.date),
-        author=_clean(document.author),
+        author=_author(document.author, document.sitename),
     )
 
 
 # --- boilerplate ---------------------------------------------------------------------------
 
 _I = re.IGNORECASE
+_MONTHS = (
+    r"(january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    r"|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+)
+_TIME = r"\d{1,2}:\d{2}"
+
 BOILERPLATE: dict[str, re.Pattern[str]] = {
     "donation appeal": re.compile(
-        r"^(поддержите|поддержать|support (us|our|independent|free|meduza|the moscow times|ovd)"
-        r"|please support|help us|помогите нам|стань(те)? (донором|спонсором|патроном)"
-        r"|become a (member|patron|supporter|donor)|make a (donation|contribution))\b"
-        r"|^(donate|донат|задонатить|пожертвовать|сделать пожертвование)( now| сейчас)?\W*$"
+        r"^(поддержите|поддержать|please support|help us|помогите нам|by supporting"
+        r"|support (us|our|independent|free|meduza|the moscow times|ovd|mediazona)"
+        r"|стань(те)? (донором|спонсором|патроном)|become a (member|patron|supporter|donor)"
+        r"|make a (donation|contribution)|not ready to (support|donate))\b"
+        r"|^support [^.!?]{0,40}!$"
+        r"|^(donate|донат|задонатить|пожертвовать|сделать пожертвование|contribute)"
+        r"( now| today| сейчас)?\W*$"
         r"|\b(пожертвуйте|задонатьте|сделайте пожертвование|оформите (ежемесячн\w+ )?"
         r"(пожертвование|подписку))\b"
-        r"|\b(we need|we rely on|depends? on) (your|readers'?) (support|help|donations)"
+        r"|\b(we need|we rely on|depends? on) (your|readers'?)\s*(support|help|donations)"
         r"|\bнам (очень )?нужна ваша (помощь|поддержка)"
-        r"|\b(ваша|your) (поддержка|support) (важна|нужна|matters|is crucial|keeps)",
+        r"|\b(ваша|your) (поддержка|support)\b.{0,30}\b(важна|нужна|matters|makes|is crucial"
+        r"|keeps|helps)"
+        r"|\b(работа\w+|существу\w+|живет|живем|живём) (только )?(без рекламы|благодаря "
+        r"(вам|читателям|пожертвованиям|вашей поддержке))|пока вы нас поддерживаете"
+        r"|\breaders?[- ]funded\b|\bfunded (entirely |only )?by (our )?readers",
         _I,
     ),
     "read also": re.compile(
@@ -92,13 +106,13 @@ BOILERPLATE: dict[str, re.Pattern[str]] = {
     ),
     "share buttons": re.compile(
         r"^(поделиться|поделитесь|share( this( article| story| page)?)?( on)?|скопировать ссылку"
-        r"|copy link|ссылка скопирована|link copied|tweet|твитнуть)\b.{0,60}$",
+        r"|copy link|ссылка скопирована|link copied|tweet|твитнуть)\b[^.!?]{0,60}$",
         _I,
     ),
     "subscription prompt": re.compile(
         r"^(подпишитесь|подписывайтесь|подписаться|subscribe|sign up|join us|следите за нами"
         r"|follow us|get (our|the) \w+ newsletter|читайте нас|наш (telegram|телеграм))\b"
-        r"|\b(sign up|subscribe) (for|to) (our|the) \w*\s*(newsletter|telegram|channel|digest)"
+        r"|\b(sign up|subscribe) (for|to) our \w*\s*(newsletter|telegram|channel|digest)"
         r"|\b(подпишитесь|подписывайтесь) на (наш\w* )?(telegram|телеграм|канал|рассылк|дайджест)"
         r"|\b(больше|все|главные) новост\w* (в|на) (нашем )?(telegram|телеграм|канале)"
         r"|\b(enter|введите) (your|ваш) (e-?mail|адрес)",
@@ -107,7 +121,8 @@ BOILERPLATE: dict[str, re.Pattern[str]] = {
     "maintenance banner": re.compile(
         r"\b(site|website) (is )?(currently )?(under|undergoing) (maintenance|construction)"
         r"|\b(ведутся|проводятся|идут) (плановые )?техническ\w+ работы"
-        r"|\bсайт (временно )?(недоступен|работает в тестовом режиме|работает с перебоями)",
+        r"|\bсайт (временно )?(недоступен|работает в тестовом режиме|работает с перебоями)"
+        r"|sorry for the inconvenience|приносим извинения за (временные )?неудобства",
         _I,
     ),
     "foreign agent label": re.compile(
@@ -119,12 +134,35 @@ BOILERPLATE: dict[str, re.Pattern[str]] = {
         r"(выделите|select) .{0,40}(ctrl|cmd)\s*\+\s*enter|нашли ошибку|found (a|an) (typo|error)",
         _I,
     ),
+    "page furniture": re.compile(
+        r"^(remind me later|scroll to top|back to top|наверх|load more|показать (еще|ещё)"
+        r"|загрузить (еще|ещё)|print|версия для печати)\W*$"
+        r"|^\d* ?(comments?|комментари[ийя])\W*\d*\W*$"
+        r"|^(topics|tags|теги|темы|рубрик[аи])\s*:",
+        _I,
+    ),
+    "date line": re.compile(
+        rf"^({_TIME},?\s*)?\d{{1,2}}\.?\s*({_MONTHS}|\d{{2}})\.?\s*(\d{{4}})?"
+        rf"(,?\s*(в\s*)?{_TIME})?\W*$"
+        rf"|^{_MONTHS}\.? \d{{1,2}},? \d{{4}}(,?\s*{_TIME})?\W*$",
+        _I,
+    ),
 }
 """Paragraph shapes that are never the story, by kind. Matched on lines of at most
 MAX_BOILERPLATE_CHARS (the foreign-agent label is matched at any length)."""
 
+APPEAL_OPENER = re.compile(
+    r"^(dear readers|дорогие читатели|уважаемые читатели|a message from|обращение (редакции|к читателям)"
+    r"|\W*we have a small favou?r to ask|before you go|прежде чем (вы )?уйти|у нас есть просьба)\b",
+    _I,
+)
+"""The first line of a fund-raising letter; from there to the end of the text is the letter."""
+
+APPEAL_TAIL_SHARE = 0.5
+"""An opener counts as a letter's start only in the latter part of the text: a letter follows
+the story; "Dear readers" early on is more likely quoted."""
+
 _ALWAYS_CLUTTER = frozenset({"foreign agent label"})
-_CLOSING_PUNCTUATION = tuple(".!?…:;")
 
 
 def boilerplate_kind(paragraph: str) -> str | None:
@@ -139,13 +177,12 @@ def boilerplate_kind(paragraph: str) -> str | None:
 
 
 def remove_boilerplate(text: str) -> str:
-    """`text` without clutter paragraphs and the headline lists under "read also" headings."""
+    """`text` without clutter paragraphs, "read also" headline lists and closing appeals."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = lines[: _appeal_start(lines)]
     kept: list[str] = []
     in_link_list = False
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
+    for line in lines:
         if in_link_list and _looks_like_headline(line):
             continue
         in_link_list = False
@@ -153,10 +190,20 @@ def remove_boilerplate(text: str) -> str:
         if kind == "read also":
             in_link_list = _is_heading(line)
             continue
-        if kind is not None:
-            continue
-        kept.append(line)
+        if kind is None:
+            kept.append(line)
     return "\n".join(kept)
+
+
+def _appeal_start(lines: list[str]) -> int:
+    """Index of the line where a closing fund-raising letter begins, else len(lines)."""
+    total = sum(map(len, lines)) or 1
+    seen = 0
+    for index, line in enumerate(lines):
+        if seen >= APPEAL_TAIL_SHARE * total and APPEAL_OPENER.search(line):
+            return index
+        seen += len(line)
+    return len(lines)
 
 
 def _is_heading(line: str) -> bool:
@@ -164,7 +211,7 @@ def _is_heading(line: str) -> bool:
 
 
 def _looks_like_headline(line: str) -> bool:
-    return len(line) <= MAX_HEADLINE_CHARS and not line.endswith(_CLOSING_PUNCTUATION)
+    return len(line) <= MAX_HEADLINE_CHARS and not line.endswith((".", "!", "?", "…", ":", ";"))
 
 
 # --- dates ---------------------------------------------------------------------------------
@@ -211,6 +258,13 @@ def _without_title_line(text: str, title: str | None) -> str:
     """The body without the headline trafilatura keeps as its first line (it is in `title`)."""
     first, _, rest = text.partition("\n")
     return rest if title and _clean(first) == title else text
+
+
+def _author(author: str | None, sitename: str | None) -> str | None:
+    """trafilatura's "Site; Person" without the site: the outlet is not the author."""
+    site = (sitename or "").casefold()
+    people = [part for part in (_clean(p) for p in (author or "").split(";")) if part]
+    return "; ".join(p for p in people if p.casefold() != site) or None
 
 
 def _clean(value: str | None) -> str | None:
