@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from poller.extract import (
+    BOILERPLATE,
+    CUES,
     MIN_TEXT_CHARS,
     Extracted,
     boilerplate_kind,
@@ -153,41 +156,58 @@ def test_story_paragraphs_about_donations_and_subscriptions_survive(paragraph: s
     assert remove_boilerplate(paragraph) == paragraph
 
 
-@pytest.mark.parametrize(
-    ("paragraph", "kind"),
-    [
-        ("Поддержите нас!", "donation appeal"),
-        ("Support independent journalism", "donation appeal"),
-        ("Донат", "donation appeal"),
-        ("Support The Moscow Times!", "donation appeal"),
-        ("Not ready to support today?", "donation appeal"),
-        ("Your support, no matter how small, makes a world of difference.", "donation appeal"),
-        ("Читайте также: Как устроены дела о фейках", "read also"),
-        ("Read also", "read also"),
-        ("We use cookies to improve your experience.", "cookie notice"),
-        ("Продолжая пользоваться сайтом, вы соглашаетесь на обработку cookie.", "cookie notice"),
-        ("Поделиться", "share buttons"),
-        ("Share on Facebook", "share buttons"),
-        ("Подпишитесь на наш телеграм-канал", "subscription prompt"),
-        ("Subscribe to our Telegram channel", "subscription prompt"),
-        ("Sign up for our newsletter", "subscription prompt"),
-        ("This site is under maintenance. Sorry for the inconvenience.", "maintenance banner"),
-        ("На сайте ведутся технические работы", "maintenance banner"),
-        (
-            "ДАННОЕ СООБЩЕНИЕ (МАТЕРИАЛ) СОЗДАНО И (ИЛИ) РАСПРОСТРАНЕНО ИНОСТРАННЫМ СРЕДСТВОМ "
-            "МАССОВОЙ ИНФОРМАЦИИ, ВЫПОЛНЯЮЩИМ ФУНКЦИИ ИНОСТРАННОГО АГЕНТА",
-            "foreign agent label",
-        ),
-        ("Нашли ошибку? Выделите текст и нажмите Ctrl+Enter", "error report prompt"),
-        ("Remind me later.", "page furniture"),
-        ("Topics: Internet, Legal", "page furniture"),
-        ("14:37, 12 марта 2024", "date line"),
-        ("May 21, 2024", "date line"),
-    ],
-)
+CLUTTER = [
+    ("Поддержите нас!", "donation appeal"),
+    ("Support independent journalism", "donation appeal"),
+    ("Донат", "donation appeal"),
+    ("Support The Moscow Times!", "donation appeal"),
+    ("Not ready to support today?", "donation appeal"),
+    ("Your support, no matter how small, makes a world of difference.", "donation appeal"),
+    ("Читайте также: Как устроены дела о фейках", "read also"),
+    ("Read also", "read also"),
+    ("We use cookies to improve your experience.", "cookie notice"),
+    ("Продолжая пользоваться сайтом, вы соглашаетесь на обработку cookie.", "cookie notice"),
+    ("Поделиться", "share buttons"),
+    ("Share on Facebook", "share buttons"),
+    ("Подпишитесь на наш телеграм-канал", "subscription prompt"),
+    ("Subscribe to our Telegram channel", "subscription prompt"),
+    ("Sign up for our newsletter", "subscription prompt"),
+    ("This site is under maintenance. Sorry for the inconvenience.", "maintenance banner"),
+    ("На сайте ведутся технические работы", "maintenance banner"),
+    (
+        "ДАННОЕ СООБЩЕНИЕ (МАТЕРИАЛ) СОЗДАНО И (ИЛИ) РАСПРОСТРАНЕНО ИНОСТРАННЫМ СРЕДСТВОМ "
+        "МАССОВОЙ ИНФОРМАЦИИ, ВЫПОЛНЯЮЩИМ ФУНКЦИИ ИНОСТРАННОГО АГЕНТА",
+        "foreign agent label",
+    ),
+    ("Нашли ошибку? Выделите текст и нажмите Ctrl+Enter", "error report prompt"),
+    ("Remind me later.", "page furniture"),
+    ("Topics: Internet, Legal", "page furniture"),
+    ('Press "Enter" to skip to content', "page furniture"),
+    ("All news", "page furniture"),
+    ("A Message from The Moscow Times:", "donation appeal"),
+    ("Not ready to support today?", "donation appeal"),
+    ("14:37, 12 марта 2024", "date line"),
+    ("May 21, 2024", "date line"),
+]
+CLUTTER_EXAMPLES = [paragraph for paragraph, _ in CLUTTER]
+
+
+@pytest.mark.parametrize(("paragraph", "kind"), CLUTTER)
 def test_clutter_paragraphs_are_recognised(paragraph: str, kind: str) -> None:
     assert boilerplate_kind(paragraph) == kind
     assert remove_boilerplate(paragraph) == ""
+
+
+def test_every_pattern_match_contains_one_of_its_cues() -> None:
+    """CUES only skip work: no line a pattern matches may lack all of its kind's cues."""
+    lines = {line.strip() for line in CLUTTER_EXAMPLES + JOURNALISM}
+    for name in EXPECTED:
+        html = decode_html((PAGES / name).read_bytes(), None)
+        lines.update(line.strip() for line in re.sub(r"<[^>]+>", "\n", html).splitlines())
+    for line in filter(None, lines):
+        for kind, cues in CUES.items():
+            if BOILERPLATE[kind].search(line):
+                assert any(cue in line.lower() for cue in cues), (kind, line)
 
 
 def test_headlines_under_a_read_also_heading_go_with_it() -> None:
