@@ -75,10 +75,29 @@ MEDUZA = "https://meduza.io/news/2024/03/05/v-kazani-oshtrafovali-blogera-za-rep
             "https://www.rferl.org/a/russia-repost-prosecution/32812345.html",
         ),
         (
-            "https://www-svoboda-org.cdn.ampproject.org/c/s/www.svoboda.org/amp/a/32812345.html",
+            "https://www-svoboda-org.cdn.ampproject.org/c/s/www.svoboda.org/amp/32812345.html",
             "https://www.svoboda.org/a/32812345.html",
         ),
-        ("https://www.svoboda.org/amp/a/32812345.html", "https://www.svoboda.org/a/32812345.html"),
+        ("https://www.svoboda.org/amp/32812345.html", "https://www.svoboda.org/a/32812345.html"),
+        (
+            "https://www.rferl.org/amp/russia-repost-prosecution/32812345.html",
+            "https://www.rferl.org/a/russia-repost-prosecution/32812345.html",
+        ),
+        (
+            "https://www.sibreal.org/amp/32812345.html?utm_source=tg",
+            "https://www.sibreal.org/a/32812345.html",
+        ),
+        # internationalised host names: Unicode and punycode spellings agree
+        (
+            "https://ПРИМЕР.рф/новости/1",
+            "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/1",
+        ),
+        (
+            "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/1",
+            "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/1",
+        ),
+        # credentials never belong in a stored key
+        ("https://user:secret@meduza.io/news/1", "https://meduza.io/news/1"),
         # Mediazona; sorting of real parameters; path case kept
         (
             "https://zona.media/news/2024/06/01/Repost?page=2&lang=ru",
