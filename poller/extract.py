@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import trafilatura
+from trafilatura.settings import Document
 
 MIN_TEXT_CHARS = 200
 """Less body text than this is a teaser, a paywall or an error page: use the feed's text."""
@@ -22,6 +24,9 @@ MAX_BOILERPLATE_CHARS = 400
 
 MAX_HEADLINE_CHARS = 160
 """A line under a "read also" heading this short, without closing punctuation, is a link."""
+
+MAX_LINK_LIST_LINES = 6
+"""At most this many headline lines under a "read also" heading go with it."""
 
 
 @dataclass(frozen=True)
@@ -33,12 +38,29 @@ class Extracted:
 
 
 def extract_article(html: str, *, url: str | None = None) -> Extracted | None:
-    """The article in `html`, or None when the page yields under MIN_TEXT_CHARS of text."""
+    """The article in `html`, or None when the page yields under MIN_TEXT_CHARS of text.
+
+    trafilatura runs in its fast mode (its own extractor only); only when that finds too
+    little does it run again with its fallback extractors (readability, jusText), which cost
+    as much again but rescue pages with unusual markup.
+    """
+    for fast in (True, False):
+        document = _trafilatura(html, url, fast=fast)
+        if document is None or not document.text:
+            continue
+        title = _clean(document.title)
+        text = _without_title_line(remove_boilerplate(document.text), title)
+        if len(text) >= MIN_TEXT_CHARS:
+            return _extracted(html, document, title, text)
+    return None
+
+
+def _trafilatura(html: str, url: str | None, *, fast: bool) -> Document | None:
     try:
-        document = trafilatura.bare_extraction(
+        return trafilatura.bare_extraction(
             html,
             url=url,
-            fast=True,
+            fast=fast,
             include_comments=False,
             include_tables=False,
             include_images=False,
@@ -47,12 +69,9 @@ def extract_article(html: str, *, url: str | None = None) -> Extracted | None:
         )
     except Exception:  # trafilatura raises assorted lxml/parser errors on hostile markup
         return None
-    if document is None or not document.text:
-        return None
-    title = _clean(document.title)
-    text = _without_title_line(remove_boilerplate(document.text), title)
-    if len(text) < MIN_TEXT_CHARS:
-        return None
+
+
+def _extracted(html: str, document: Document, title: str | None, text: str) -> Extracted:
     return Extracted(
         title=title,
         text=text,
@@ -239,14 +258,15 @@ def remove_boilerplate(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     lines = lines[: _appeal_start(lines)]
     kept: list[str] = []
-    in_link_list = False
+    links_left = 0  # headline lines still to drop under a "read also" heading
     for line in lines:
-        if in_link_list and _looks_like_headline(line):
+        if links_left and _looks_like_headline(line):
+            links_left -= 1
             continue
-        in_link_list = False
+        links_left = 0
         kind = boilerplate_kind(line)
         if kind == "read also":
-            in_link_list = _is_heading(line)
+            links_left = MAX_LINK_LIST_LINES if _is_heading(line) else 0
             continue
         if kind is None:
             kept.append(line)
@@ -303,13 +323,16 @@ def published_date(html: str) -> datetime | None:
 
 
 def _parse_date(value: str | None) -> datetime | None:
-    """ISO 8601 date or date-time; a date alone is midnight UTC, a naive time is taken as UTC."""
+    """ISO 8601 or RFC 2822 date or date-time; a date alone is midnight UTC, a naive time UTC."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        return None
+        try:
+            parsed = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 

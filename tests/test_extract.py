@@ -19,6 +19,7 @@ import pytest
 from poller.extract import (
     BOILERPLATE,
     CUES,
+    MAX_LINK_LIST_LINES,
     MIN_TEXT_CHARS,
     Extracted,
     boilerplate_kind,
@@ -226,6 +227,12 @@ def test_headlines_under_a_read_also_heading_go_with_it() -> None:
     ]
 
 
+def test_a_read_also_heading_takes_a_few_headlines_not_the_rest_of_the_story() -> None:
+    story = [f"Подзаголовок номер {i}" for i in range(10)]
+    kept = remove_boilerplate("\n".join(["Читайте также", *story])).splitlines()
+    assert kept == story[MAX_LINK_LIST_LINES:]
+
+
 def test_a_closing_fund_raising_letter_is_cut_off_whole() -> None:
     story = ["The court fined him 30,000 rubles for a repost. " * 3] * 4
     letter = [
@@ -263,6 +270,10 @@ def test_dear_readers_early_in_a_story_is_only_a_line() -> None:
         ('<time datetime="2024-03-05T10:20:00">', "2024-03-05T10:20:00+00:00"),
         (
             '<meta property="article:published_time" content="yesterday"><time datetime="2024-03-05T10:20+03:00">',
+            "2024-03-05T10:20:00+03:00",
+        ),
+        (
+            '<meta name="pubdate" content="Tue, 05 Mar 2024 10:20:00 +0300">',
             "2024-03-05T10:20:00+03:00",
         ),
         ("<p>no date here</p>", None),
