@@ -137,6 +137,10 @@ def _meta_charset(body: bytes) -> str | None:
 def _decode_declared(body: bytes, charset: str | None) -> str | None:
     if charset is None:
         return None
+    if charset.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:1024]:
+        # Markup in UTF-16/32 is full of zero bytes; without them the label is wrong, and
+        # trusting it would turn an ASCII-compatible page into CJK noise.
+        return None
     if _is_single_byte(charset) and not body.isascii():
         # Stale labels are common (a site moved to UTF-8, the server still says windows-1251
         # or Latin-1), and real single-byte text is practically never valid UTF-8.

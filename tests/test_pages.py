@@ -123,6 +123,14 @@ def test_latin1_page_really_latin1() -> None:
     assert text in decode_html(page(body=text).encode("latin-1"), "text/html; charset=iso-8859-1")
 
 
+def test_header_claiming_utf16_on_utf8_bytes_is_not_trusted() -> None:
+    assert RUSSIAN in decode_html(page().encode("utf-8"), "text/html; charset=UTF-16")
+
+
+def test_utf16_without_bom_declared_in_header() -> None:
+    assert RUSSIAN in decode_html(page().encode("utf-16-le"), "text/html; charset=utf-16le")
+
+
 def test_meta_claiming_utf16_on_ascii_bytes_is_read_as_utf8() -> None:
     body = page('<meta charset="utf-16">').encode("utf-8")
     assert RUSSIAN in decode_html(body, None)
