@@ -43,6 +43,8 @@ AMP_SWITCHES = frozenset({"outputtype", "output", "format", "view", "mode"})
 """Keys that select the AMP rendering when their value is `amp` (`outputType=amp`)."""
 
 AMP_CACHE_HOSTS = ("cdn.ampproject.org",)
+MAX_AMP_UNWRAPS = 3
+"""A viewer link inside a viewer link is possible; a hundred of them is an attack."""
 
 ARTICLE_SEGMENT_HOSTS = (
     "rferl.org",
@@ -62,6 +64,7 @@ ARTICLE_SEGMENT_HOSTS = (
 /amp/slug/N.html, so there `amp` replaces a segment instead of being added."""
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _GOOGLE_HOST = re.compile(r"(www\.)?google(\.[a-z]{2,3}){1,2}")
+_HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*|[0-9a-f:.]*:[0-9a-f:.]*")
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
@@ -81,6 +84,10 @@ def canonical_url(url: str, base: str | None = None) -> str:
     raw = url.strip()
     if base:
         raw = urljoin(base.strip(), raw)
+    return _canonical(raw, url, MAX_AMP_UNWRAPS)
+
+
+def _canonical(raw: str, url: str, unwraps_left: int) -> str:
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -91,9 +98,13 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if scheme not in DEFAULT_PORTS or not host:
         raise InvalidURL(f"not an absolute http(s) URL: {url!r}")
     cached = _unwrap_amp_cache(host, parts.path, scheme)
-    if cached is not None and cached != raw:
-        return canonical_url(_with_query(cached, parts.query))
+    if cached is not None:
+        if unwraps_left == 0:
+            raise InvalidURL(f"AMP viewer links nested too deep: {url!r}")
+        return _canonical(_with_query(cached, parts.query), url, unwraps_left - 1)
     host = _ascii_host(host.removeprefix("amp."))
+    if not _HOST.fullmatch(host):
+        raise InvalidURL(f"not a valid host name in URL: {url!r}")
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if ":" in host:  # IPv6 literal
         netloc = f"[{host}]" if port in (None, DEFAULT_PORTS[scheme]) else f"[{host}]:{port}"
@@ -109,7 +120,7 @@ def _ascii_host(host: str) -> str:
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
-        return host
+        return host  # left non-ASCII: refused by the _HOST check
 
 
 def _with_query(url: str, query: str) -> str:

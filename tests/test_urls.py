@@ -170,11 +170,24 @@ def test_amp_inside_a_word_is_not_an_amp_variant() -> None:
         "ftp://x.org/a",
         "https://",
         "http://[::1",
+        "http://[::1]:99999/",
+        "http://exa mple.com/",
+        "https://пример..рф/",
+        "https://a..b/",
     ],
 )
 def test_not_http_urls_are_refused_with_a_clear_error(bad: str) -> None:
     with pytest.raises(InvalidURL, match="URL"):
         canonical_url(bad)
+
+
+def test_nested_amp_viewers_unwrap_but_not_without_end() -> None:
+    once = "https://www.google.com/amp/s/meduza.io/amp/news/2024/x"
+    twice = "https://www.google.com/amp/s/www.google.com/amp/s/meduza.io/amp/news/2024/x"
+    assert canonical_url(once) == canonical_url(twice) == "https://meduza.io/news/2024/x"
+    hostile = "https://www.google.com" + "/amp/s/www.google.com" * 500 + "/amp/s/meduza.io/x"
+    with pytest.raises(InvalidURL, match="nested too deep"):
+        canonical_url(hostile)
 
 
 def test_idempotent() -> None:
