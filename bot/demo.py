@@ -101,19 +101,28 @@ class FixtureSite:
         self._server.server_close()
 
     def resolve(self, path: str) -> tuple[bytes, str] | None:
-        """The body and content type served for a request path, or None for a 404."""
-        parts = [unquote(part) for part in urlsplit(path).path.split("/") if part]
-        if len(parts) < 2 or parts[0] not in ("feeds", "site") or ".." in parts:
-            return None
-        file = self.root.joinpath(*parts)
-        if not file.is_file():
-            file = file.with_name(file.name + ".html")
-        if not file.is_file() or self.root not in file.resolve().parents:
-            return None
-        body = file.read_bytes()
-        if parts[0] == "feeds":
-            body = rewrite_links(body, self.base)
-        return body, CONTENT_TYPES.get(file.suffix, "application/octet-stream")
+        return fixture_response(self.root, path, self.base)
+
+
+def fixture_response(root: Path, path: str, base: str) -> tuple[bytes, str] | None:
+    """The body and content type served for a request path under `root`, or None (a 404).
+
+    /feeds/<file> is a feed with its links pointed at `base`; /site/<host>/<path> is a page
+    (`<path>.html` is tried too).
+    """
+    root = root.resolve()
+    parts = [unquote(part) for part in urlsplit(path).path.split("/") if part]
+    if len(parts) < 2 or parts[0] not in ("feeds", "site") or ".." in parts:
+        return None
+    file = root.joinpath(*parts)
+    if not file.is_file():
+        file = file.with_name(file.name + ".html")
+    if not file.is_file() or root not in file.resolve().parents:
+        return None
+    body = file.read_bytes()
+    if parts[0] == "feeds":
+        body = rewrite_links(body, base)
+    return body, CONTENT_TYPES.get(file.suffix, "application/octet-stream")
 
 
 def _handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
