@@ -39,7 +39,9 @@ def test_atom_entries() -> None:
 def test_rss_2_plain_description_and_creator() -> None:
     feed = parse("moscowtimes-en.xml")
     entry = feed.entries[0]
-    assert entry.link.endswith("/2026/11/20/tatarstan-man-sentenced-to-5-years-for-telegram-comment-a91542")
+    assert entry.link.endswith(
+        "/2026/11/20/tatarstan-man-sentenced-to-5-years-for-telegram-comment-a91542"
+    )
     assert entry.author == "The Moscow Times" and entry.content == ""
     assert entry.summary.startswith("A Russian military court on Friday")
 
