@@ -14,8 +14,9 @@ from bot.demo import DemoResult, run_demo
 from bot.settings import Settings
 from bot.tables import ago, table
 from poller.config import ConfigError, FeedSpec, load_feeds
-from poller.pipeline import Poller, PollProgress, PollReport, PollSettings
+from poller.pipeline import Poller, PollProgress, PollReport, PollSettings, describe_feed
 from storage import Store
+from storage.base import utcnow
 
 CONFIG_ERROR_STATUS = 2
 
@@ -140,7 +141,7 @@ async def _poll(
     once: bool,
     interactive: bool,
 ) -> None:
-    progress = _show_progress if interactive else None
+    progress = _show_progress if interactive else _log_feed
     async with Poller(store, feeds, settings, on_progress=progress) as poller:
         if once:
             _print_report(await poller.poll(), interactive)
@@ -155,7 +156,7 @@ def _print_report(report: PollReport, interactive: bool) -> None:
             click.echo(_report_table(report))
         click.echo(_totals(report))
     else:
-        logging.getLogger("repostwatch").info("%s", _totals(report))
+        click.echo(f"{_stamp()} {_totals(report)}")
 
 
 def _show_progress(progress: PollProgress) -> None:
@@ -166,6 +167,15 @@ def _show_progress(progress: PollProgress) -> None:
         nl=False,
         err=True,
     )
+
+
+def _log_feed(progress: PollProgress) -> None:
+    if progress.finished is not None:
+        click.echo(f"{_stamp()} {describe_feed(progress.finished)}", err=True)
+
+
+def _stamp() -> str:
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _report_table(report: PollReport) -> str:
@@ -204,8 +214,9 @@ def _load_feeds_or_exit(path: Path) -> list[FeedSpec]:
 
 
 def _configure_logging(interactive: bool) -> None:
+    """Warnings and errors (with tracebacks) go to stderr; feed lines are printed, not logged."""
     logging.basicConfig(
-        level=logging.WARNING if interactive else logging.INFO,
+        level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -46,6 +46,7 @@ class PollProgress:
     pages_total: int  # new entries whose pages are being fetched and extracted
     pages_done: int
     stored: int
+    finished: FeedReport | None = None  # set on the update that reports a feed as done
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class _Cycle:
         self.claimed.add(url)
         return True
 
-    def bump(self, **counts: int) -> None:
+    def bump(self, finished: FeedReport | None = None, **counts: int) -> None:
         for name, count in counts.items():
             setattr(self, name, getattr(self, name) + count)
         if self.on_progress is not None:
@@ -130,6 +131,7 @@ class _Cycle:
                     self.pages_total,
                     self.pages_done,
                     self.stored,
+                    finished,
                 )
             )
 
@@ -212,8 +214,8 @@ class Poller:
         except Exception as error:  # a bug or a dead database must not stop the other feeds
             log.exception("poll of %s failed", feed.name)
             report = await self._record_error(feed, state, f"internal error: {error!r}", None)
-        cycle.bump(feeds_done=1)
-        log.info("%s", _describe(report))
+        log.debug("%s", describe_feed(report))
+        cycle.bump(finished=report, feeds_done=1)
         return report
 
     async def _poll_feed(
@@ -441,7 +443,8 @@ def _is_web_link(value: str | None) -> bool:
     return bool(value) and value.startswith(("http://", "https://"))
 
 
-def _describe(report: FeedReport) -> str:
+def describe_feed(report: FeedReport) -> str:
+    """One line on how a feed's poll went."""
     if report.status == "error":
         return f"{report.name}: error: {report.error}"
     if report.status == "not-modified":
