@@ -97,7 +97,7 @@ def parse_feed(
     reason = _bozo_reason(parsed)
     entries = tuple(_entry(item) for item in parsed.entries)
     title = _text(parsed.feed.get("title", ""))
-    if not entries and reason:
+    if not entries and reason and not _is_soft(parsed):
         return ParsedFeed(title=title, entries=(), error=f"not a feed: {reason}")
     if not entries and not _looks_like_feed(parsed):
         return ParsedFeed(
@@ -166,6 +166,12 @@ def _bozo_reason(parsed: Any) -> str | None:
     if error is None:
         return "malformed feed"
     return f"{type(error).__name__}: {error}"
+
+
+def _is_soft(parsed: Any) -> bool:
+    """A recognised RSS/Atom document whose only fault is its declared type or charset."""
+    soft = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+    return bool(parsed.get("version")) and isinstance(parsed.get("bozo_exception"), soft)
 
 
 def _looks_like_feed(parsed: Any) -> bool:

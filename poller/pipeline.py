@@ -234,11 +234,11 @@ class Poller:
         parsed = await self._parse(fetched)
         if parsed.error:
             return await self._record_error(feed, state, parsed.error, fetched.status)
-        candidates = await self._new_candidates(feed, parsed.entries, cycle)
+        candidates, skipped = await self._new_candidates(feed, parsed.entries, cycle)
         cycle.bump(pages_total=len(candidates))
         outcomes = await asyncio.gather(*(self._article(feed, c, cycle) for c in candidates))
         articles = [article for article, _, _ in outcomes]
-        errors = [note for _, _, notes in outcomes for note in notes]
+        errors = [*skipped, *(note for _, _, notes in outcomes for note in notes)]
         articles, score_error = await self._scored(articles)
         stored, store_errors = await self._store(articles, cycle)
         errors += [*score_error, *store_errors]
@@ -273,20 +273,24 @@ class Poller:
 
     async def _new_candidates(
         self, feed: FeedSpec, entries: Sequence[FeedEntry], cycle: _Cycle
-    ) -> list[_Candidate]:
-        """Entries with a usable link whose canonical URL is neither stored nor taken this cycle."""
+    ) -> tuple[list[_Candidate], list[str]]:
+        """Entries whose canonical URL is neither stored nor taken this cycle, and the entries
+        skipped for want of a usable link."""
         by_url: dict[str, _Candidate] = {}
+        skipped: list[str] = []
         for entry in entries:
             link = entry.link or (entry.guid if _is_web_link(entry.guid) else None)
-            if not link:
-                continue
             try:
-                url = canonical_url(link, base=feed.url)
+                url = canonical_url(link, base=feed.url) if link else None
             except ValueError:
+                url = None
+            if url is None:
+                skipped.append(f"entry without a usable link skipped: {entry.title[:80]!r}")
                 continue
             by_url.setdefault(url, _Candidate(url=url, link=url_join(link, feed.url), entry=entry))
         stored = await asyncio.to_thread(self.store.stored_urls, list(by_url))
-        return [c for url, c in by_url.items() if url not in stored and cycle.claim(url)]
+        fresh = [c for url, c in by_url.items() if url not in stored and cycle.claim(url)]
+        return fresh, skipped
 
     async def _article(
         self, feed: FeedSpec, candidate: _Candidate, cycle: _Cycle
@@ -413,10 +417,16 @@ async def poll_once(
     store: Store,
     feeds: Sequence[FeedSpec],
     settings: PollSettings | None = None,
-    **hooks: object,
+    *,
+    score: Score | None = None,
+    on_stored: OnStored | None = None,
+    on_progress: Callable[[PollProgress], None] | None = None,
 ) -> PollReport:
     """Poll every feed once (a convenience for the CLI, the demo and tests)."""
-    async with Poller(store, feeds, settings, **hooks) as poller:  # type: ignore[arg-type]
+    poller = Poller(
+        store, feeds, settings, score=score, on_stored=on_stored, on_progress=on_progress
+    )
+    async with poller:
         return await poller.poll()
 
 

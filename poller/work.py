@@ -5,6 +5,7 @@ only what they need so worker processes start light.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -100,8 +101,6 @@ class Workers:
         self._pool: Executor | None = None
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
-        import asyncio
-
         pool = self._ensure()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, *args)

@@ -94,3 +94,9 @@ def test_html_to_text() -> None:
     )
     assert html_to_text("plain   text") == "plain text"
     assert html_to_text("") == ""
+
+
+def test_an_empty_feed_served_without_a_content_type_is_not_an_error() -> None:
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    feed = parse_feed(body, content_type=None)
+    assert feed.ok and feed.entries == () and feed.title == "Quiet"

@@ -318,3 +318,19 @@ async def test_only_due_feeds_are_polled_when_asked(
         second = await poller.poll(only_due=only_due)
         assert await poller.next_due() > utcnow() + timedelta(minutes=9)
     assert len(second.feeds) == (0 if only_due else 1)
+
+
+async def test_an_entry_without_a_link_is_reported_not_silently_dropped(
+    httpserver: HTTPServer, store: Store
+) -> None:
+    base = httpserver.url_for("/").rstrip("/")
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>No link here</title><description>Text.</description></item>"
+        "</channel></rss>"
+    )
+    httpserver.expect_request("/nolink.xml").respond_with_data(body)
+    spec = FeedSpec("nolink", f"{base}/nolink.xml", "en", timedelta(minutes=10))
+    report = await poll_once(store, [spec], LOOPBACK)
+    assert report.feeds[0].status == "ok" and report.feeds[0].entries == 1
+    assert report.feeds[0].errors == ("entry without a usable link skipped: 'No link here'",)
