@@ -1,9 +1,11 @@
 """Turn the bytes of a fetched page into text, trusting what the server and page declare.
 
 trafilatura guesses encodings by itself and Russian sites still serve windows-1251 and koi8-r,
-so we decode first and hand it a `str`. Order: HTTP Content-Type charset, byte-order mark,
-`<meta>` (or XML declaration) near the top, strict UTF-8, windows-1251, then UTF-8 with
-replacement characters. A charset name Python does not know falls through to the next rule.
+so we decode first and hand it a `str`. Order: byte-order mark (it is in the bytes, so it
+beats any label, as in browsers), HTTP Content-Type charset, `<meta>` (or XML declaration)
+near the top, UTF-8, then windows-1251 (or KOI8-R, when the letter cases say so). A charset
+name Python does not know falls through to the next rule, and so does a declared charset the
+bytes plainly do not fit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ MAX_BAD_SHARE = 0.01
 
 FALLBACK_CHARSET = "cp1251"
 """Used when nothing is declared and the bytes are not UTF-8: the common case on Russian sites."""
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_KOI8_LOWER = bytes(range(0xC0, 0xE0))  # in windows-1251 these are the capitals
 
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([^\s"';,]+)""", re.IGNORECASE)
 _META_CHARSET = re.compile(
@@ -55,7 +60,6 @@ _NOT_CHARSETS = {
     "mbcs",
     "oem",
 }
-_ASCII_FAMILY = {"ascii", "latin-1", "iso8859-1", "cp1252"}
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
@@ -71,7 +75,7 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     if text is not None:
         return text
     try:
-        return body.decode(FALLBACK_CHARSET)
+        return body.decode(_cyrillic_single_byte(body))
     except UnicodeDecodeError:
         return body.decode("utf-8", errors="replace")
 
@@ -133,12 +137,34 @@ def _meta_charset(body: bytes) -> str | None:
 def _decode_declared(body: bytes, charset: str | None) -> str | None:
     if charset is None:
         return None
-    if charset in _ASCII_FAMILY:
-        # Servers that never set a charset default to Latin-1; if the bytes are UTF-8, they are.
+    if charset.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:1024]:
+        # Markup in UTF-16/32 is full of zero bytes; without them the label is wrong, and
+        # trusting it would turn an ASCII-compatible page into CJK noise.
+        return None
+    if _is_single_byte(charset) and not body.isascii():
+        # Stale labels are common (a site moved to UTF-8, the server still says windows-1251
+        # or Latin-1), and real single-byte text is practically never valid UTF-8.
         utf8 = _decode_strict(body, "utf-8")
-        if utf8 is not None and not body.isascii():
+        if utf8 is not None:
             return utf8
     return _decode_mostly(body, charset)
+
+
+def _is_single_byte(charset: str) -> bool:
+    if charset == "utf-8":
+        return False
+    return len(_HIGH_BYTES.decode(charset, errors="replace")) == len(_HIGH_BYTES)
+
+
+def _cyrillic_single_byte(body: bytes) -> str:
+    """KOI8-R or windows-1251 for undeclared legacy Russian text.
+
+    Russian prose is mostly lower case; KOI8-R puts lower-case letters at 0xC0-0xDF, where
+    windows-1251 puts capitals.
+    """
+    high = len(body) - len(body.translate(None, _HIGH_BYTES))
+    koi8_lower = len(body) - len(body.translate(None, _KOI8_LOWER))
+    return "koi8-r" if koi8_lower > 0.6 * high else FALLBACK_CHARSET
 
 
 def _decode_strict(body: bytes, charset: str) -> str | None:
@@ -157,6 +183,6 @@ def _decode_mostly(body: bytes, charset: str) -> str | None:
         text = body.decode(charset, errors="replace")
     except LookupError:
         return None
-    high_bytes = sum(1 for byte in body if byte >= 0x80) or 1
+    high_bytes = (len(body) - len(body.translate(None, _HIGH_BYTES))) or 1
     bad = text.count("\ufffd")
     return text if bad <= MAX_BAD_SHARE * high_bytes else None

@@ -75,3 +75,30 @@ def test_only_a_prefix_is_read() -> None:
 )
 def test_declared_language(html: str | bytes, lang: str | None) -> None:
     assert declared_language(html) == lang
+
+
+DE = (
+    "Ein Gericht in Samara hat eine Frau wegen eines Beitrags in einem sozialen Netzwerk zu "
+    "zwei Jahren Haft verurteilt. Die Ermittler sagen, der Beitrag habe den Terrorismus "
+    "gerechtfertigt; die Frau bestreitet, den Text überhaupt gelesen zu haben."
+)
+FR = (
+    "Un tribunal de Samara a condamné une habitante à deux ans de colonie pour un partage sur "
+    "les réseaux sociaux. Selon les enquêteurs, la publication justifiait le terrorisme ; la "
+    "femme affirme ne jamais avoir lu le texte qu'elle a partagé il y a trois ans."
+)
+BG = (
+    "Съдът в Самара осъди местна жителка на две години затвор заради споделена публикация в "
+    "социалната мрежа. Според разследващите текстът оправдавал тероризма, а жената твърди, "
+    "че никога не го е чела и го е споделила преди три години."
+)
+
+
+@pytest.mark.parametrize(("text", "lang"), [(DE, "de"), (FR, "fr"), (BG, "bg"), (UK, "uk")])
+def test_languages_without_a_shortcut_go_to_langdetect(text: str, lang: str) -> None:
+    assert detect_language(text, prior="ru") == lang
+    assert detect_language(text, prior="en") == lang
+
+
+def test_russian_quoting_a_ukrainian_name_is_still_russian() -> None:
+    assert detect_language(RU + " Об этом сообщил адвокат Ігор Мірошниченко.", prior="en") == "ru"

@@ -98,6 +98,22 @@ def test_declared_utf8_with_one_stray_byte_stays_utf8() -> None:
     assert RUSSIAN in text
 
 
+def test_undeclared_koi8r_is_told_from_windows_1251_by_letter_case() -> None:
+    assert RUSSIAN in decode_html(page().encode("koi8-r"), None)
+    assert RUSSIAN in decode_html(page().encode("cp1251"), None)
+
+
+def test_stale_windows_1251_label_on_utf8_bytes_means_utf8() -> None:
+    body = page('<meta charset="windows-1251">').encode("utf-8")
+    assert RUSSIAN in decode_html(body, "text/html; charset=windows-1251")
+
+
+def test_koi8r_label_on_windows_1251_bytes_stays_koi8r() -> None:
+    # Both are single-byte: nothing in the bytes contradicts the label, so the label wins.
+    body = page().encode("cp1251")
+    assert decode_html(body, "text/html; charset=koi8-r") == body.decode("koi8-r")
+
+
 def test_latin1_header_on_utf8_bytes_means_utf8() -> None:
     assert RUSSIAN in decode_html(page().encode("utf-8"), "text/html; charset=ISO-8859-1")
 
@@ -105,6 +121,14 @@ def test_latin1_header_on_utf8_bytes_means_utf8() -> None:
 def test_latin1_page_really_latin1() -> None:
     text = "Café au lait, naïve résumé"
     assert text in decode_html(page(body=text).encode("latin-1"), "text/html; charset=iso-8859-1")
+
+
+def test_header_claiming_utf16_on_utf8_bytes_is_not_trusted() -> None:
+    assert RUSSIAN in decode_html(page().encode("utf-8"), "text/html; charset=UTF-16")
+
+
+def test_utf16_without_bom_declared_in_header() -> None:
+    assert RUSSIAN in decode_html(page().encode("utf-16-le"), "text/html; charset=utf-16le")
 
 
 def test_meta_claiming_utf16_on_ascii_bytes_is_read_as_utf8() -> None:

@@ -75,10 +75,29 @@ MEDUZA = "https://meduza.io/news/2024/03/05/v-kazani-oshtrafovali-blogera-za-rep
             "https://www.rferl.org/a/russia-repost-prosecution/32812345.html",
         ),
         (
-            "https://www-svoboda-org.cdn.ampproject.org/c/s/www.svoboda.org/amp/a/32812345.html",
+            "https://www-svoboda-org.cdn.ampproject.org/c/s/www.svoboda.org/amp/32812345.html",
             "https://www.svoboda.org/a/32812345.html",
         ),
-        ("https://www.svoboda.org/amp/a/32812345.html", "https://www.svoboda.org/a/32812345.html"),
+        ("https://www.svoboda.org/amp/32812345.html", "https://www.svoboda.org/a/32812345.html"),
+        (
+            "https://www.rferl.org/amp/russia-repost-prosecution/32812345.html",
+            "https://www.rferl.org/a/russia-repost-prosecution/32812345.html",
+        ),
+        (
+            "https://www.sibreal.org/amp/32812345.html?utm_source=tg",
+            "https://www.sibreal.org/a/32812345.html",
+        ),
+        # internationalised host names: Unicode and punycode spellings agree
+        (
+            "https://ПРИМЕР.рф/новости/1",
+            "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/1",
+        ),
+        (
+            "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/1",
+            "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/1",
+        ),
+        # credentials never belong in a stored key
+        ("https://user:secret@meduza.io/news/1", "https://meduza.io/news/1"),
         # Mediazona; sorting of real parameters; path case kept
         (
             "https://zona.media/news/2024/06/01/Repost?page=2&lang=ru",
@@ -151,11 +170,24 @@ def test_amp_inside_a_word_is_not_an_amp_variant() -> None:
         "ftp://x.org/a",
         "https://",
         "http://[::1",
+        "http://[::1]:99999/",
+        "http://exa mple.com/",
+        "https://пример..рф/",
+        "https://a..b/",
     ],
 )
 def test_not_http_urls_are_refused_with_a_clear_error(bad: str) -> None:
     with pytest.raises(InvalidURL, match="URL"):
         canonical_url(bad)
+
+
+def test_nested_amp_viewers_unwrap_but_not_without_end() -> None:
+    once = "https://www.google.com/amp/s/meduza.io/amp/news/2024/x"
+    twice = "https://www.google.com/amp/s/www.google.com/amp/s/meduza.io/amp/news/2024/x"
+    assert canonical_url(once) == canonical_url(twice) == "https://meduza.io/news/2024/x"
+    hostile = "https://www.google.com" + "/amp/s/www.google.com" * 500 + "/amp/s/meduza.io/x"
+    with pytest.raises(InvalidURL, match="nested too deep"):
+        canonical_url(hostile)
 
 
 def test_idempotent() -> None:
