@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -115,13 +116,20 @@ class Workers:
 
     def _ensure(self) -> Executor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.count, mp_context=_context())
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.count, mp_context=_context(), initializer=_ignore_interrupts
+            )
         return self._pool
 
     def _discard(self, pool: Executor) -> None:
         if self._pool is pool:
             self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C is for the main process, which then shuts the pool down; workers just finish."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _context() -> multiprocessing.context.BaseContext:
