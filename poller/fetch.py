@@ -46,7 +46,7 @@ class FetchLimits:
     total_timeout: float = 30.0
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
-    feed_concurrency: int = 128
+    feed_concurrency: int = 256
     page_concurrency: int = 16
     user_agent: str = USER_AGENT
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from poller.extract import extract_article
+from poller.feeditems import FeedItems, parse_feed_items
 from poller.language import detect_language
 from poller.pages import decode_html
 from poller.parse import ParsedFeed, parse_feed
@@ -82,6 +83,13 @@ def feed_fallback(job: PageJob, note: str | None = None) -> PageOutcome:
 
 def parse_feed_job(body: bytes, content_type: str | None, url: str) -> ParsedFeed:
     return parse_feed(body, content_type=content_type, url=url)
+
+
+def parse_feed_items_job(
+    body: bytes, content_type: str | None, url: str, known: frozenset[str]
+) -> FeedItems:
+    """Parse a feed body, leaving out the items whose key is in `known`."""
+    return parse_feed_items(body, content_type, url, known)
 
 
 def _is_html(content_type: str | None) -> bool:
