@@ -70,7 +70,9 @@ def parse_feed_items(
     context += repr(decision).encode()
     keys = tuple(_key(context, body[start:end]) for start, end in items)
     skip = [key in known for key in keys]
-    document = _without(body, [span for span, known_item in zip(items, skip, strict=True) if known_item])
+    document = _without(
+        body, [span for span, known_item in zip(items, skip, strict=True) if known_item]
+    )
     if document is not body and _encoding_decision(document, content_type, url) != decision:
         return _whole(body, content_type, url)
     parsed = parse_feed(document, content_type=content_type, url=url)

@@ -46,6 +46,7 @@ class PollSettings:
     limits: FetchLimits = field(default_factory=FetchLimits)
     allow_private_links: bool = False  # let item links reach loopback/private addresses
     workers: int | None = None  # extraction processes; None = one per core
+    release_workers_after: timedelta | None = timedelta(minutes=1)  # idle; None = keep them
     max_backoff: timedelta = timedelta(hours=6)
 
 
@@ -195,7 +196,10 @@ class Poller:
         self.on_stored = on_stored
         self.on_progress = on_progress
         self._own_workers = workers is None
-        self.workers = workers or Workers(self.settings.workers)
+        idle = self.settings.release_workers_after
+        self.workers = workers or Workers(
+            self.settings.workers, idle_seconds=idle.total_seconds() if idle else None
+        )
         self.fetcher: Fetcher | None = None
         self._links = _LinkCache()
         # Each feed's entries as of its last parsed body, by item key (see poller.feeditems).

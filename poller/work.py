@@ -102,22 +102,44 @@ class Workers:
     """A process pool for the CPU-bound steps, rebuilt if a worker dies.
 
     Workers come from a fork server that has already imported this module (and trafilatura),
-    so they start fast and never fork a process that has threads running.
+    so they start fast and never fork a process that has threads running. The pool starts
+    with the first job and is let go once no job has come for `idle_seconds`: between polls
+    minutes apart the workers would only hold memory, and the fork server brings them back
+    in a few tens of milliseconds.
     """
 
-    def __init__(self, count: int | None = None) -> None:
+    def __init__(self, count: int | None = None, *, idle_seconds: float | None = 60.0) -> None:
         self.count = max(1, count or os.cpu_count() or 1)
+        self.idle_seconds = idle_seconds
         self._pool: Executor | None = None
+        self._running = 0
+        self._release_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         pool = self._ensure()
+        loop = asyncio.get_running_loop()
+        self._running += 1
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+            return await loop.run_in_executor(pool, function, *args)
         except BrokenProcessPool:
             self._discard(pool)
             raise
+        finally:
+            self._running -= 1
+            if self._running == 0 and self.idle_seconds is not None:
+                self._release_timer = loop.call_later(self.idle_seconds, self._release_idle)
 
     def close(self) -> None:
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -128,6 +150,12 @@ class Workers:
                 max_workers=self.count, mp_context=_context(), initializer=_ignore_interrupts
             )
         return self._pool
+
+    def _release_idle(self) -> None:
+        self._release_timer = None
+        if self._running == 0 and self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=False)  # the workers are idle: they exit at once
 
     def _discard(self, pool: Executor) -> None:
         if self._pool is pool:

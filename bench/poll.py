@@ -1,0 +1,241 @@
+"""Poll cycle: --feeds feeds, each answering after --latency seconds, from a separate process.
+
+The feeds (--items entries each, all already stored, as in the steady state) are served by
+bench.server, an asyncio server in its own process. One `Poller` then runs:
+
+  first     the first poll ever: every feed answers 200 (starts the worker pool);
+  changed   every feed changed (new ETags): 200 with a full body, parsed, nothing new;
+  304       --repeat cycles in which every feed answers 304 on kept-alive connections;
+  304 cold  one more after the idle connections expired (a real poll interval is minutes).
+
+Wall time is per cycle; CPU is this process's own (all its threads; the server is another
+process), and the worker processes' CPU is shown apart.
+
+    python -m bench.poll [--feeds 300] [--latency 0.3] [--items 30] [--repeat 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import statistics
+import tempfile
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.proc import worker_cpu_seconds
+from bench.report import Figure, at_most, info, print_figures
+from bench.server import ServerProcess
+from poller.config import FeedSpec
+from poller.pipeline import Poller, PollReport, PollSettings
+from poller.urls import canonical_url
+from storage import NewArticle, Store
+
+CYCLE_LIMIT_S = 2.0
+CPU_PER_304_LIMIT_MS = 2.0
+
+
+@dataclass(frozen=True)
+class Cycle:
+    label: str
+    wall: float  # seconds
+    cpu: float  # seconds of this process
+    worker_cpu: float  # seconds of the worker processes
+    report: PollReport
+
+    def cpu_ms_per_feed(self) -> float:
+        return self.cpu * 1000 / len(self.report.feeds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=300)
+    parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--items", type=int, default=30, help="entries per feed")
+    parser.add_argument("--repeat", type=int, default=3, help="304 cycles on warm connections")
+    parser.add_argument(
+        "--profile", choices=["changed", "304"], help="print a pyinstrument profile of a cycle"
+    )
+    args = parser.parse_args()
+    print_figures(figures(args.feeds, args.latency, args.items, args.repeat, args.profile))
+
+
+def figures(
+    feeds: int = 300,
+    latency: float = 0.3,
+    items: int = 30,
+    repeat: int = 3,
+    profile: str | None = None,
+    *,
+    quick: bool = False,
+) -> list[Figure]:
+    if quick:
+        feeds, items, repeat = min(feeds, 30), min(items, 5), 1
+    cycles = measure(feeds, latency, items, repeat, profile)
+    return describe(cycles, feeds, latency)
+
+
+def measure(
+    feeds: int, latency: float, items: int, repeat: int, profile: str | None
+) -> list[Cycle]:
+    with tempfile.TemporaryDirectory(prefix="rw-poll-") as folder:
+        root = Path(folder) / "site"
+        write_feeds(root, feeds, items)
+        with ServerProcess(root, feed_latency=latency) as base:
+            specs = [
+                FeedSpec(f"feed-{n:03}", f"{base}/feed-{n}.xml", "ru", timedelta(minutes=10))
+                for n in range(feeds)
+            ]
+            store = Store(Path(folder) / "poll.db")
+            try:
+                seed_articles(store, specs, items)
+                return asyncio.run(run_cycles(store, specs, base, repeat, profile))
+            finally:
+                store.close()
+
+
+async def run_cycles(
+    store: Store, specs: list[FeedSpec], base: str, repeat: int, profile: str | None
+) -> list[Cycle]:
+    settings = PollSettings(allow_private_links=True)
+    cycles: list[Cycle] = []
+    async with Poller(store, specs, settings) as poller:
+        cycles.append(await timed("first", poller.poll))
+        await asyncio.to_thread(_touch, base)
+        with _profiled(profile == "changed"):
+            cycles.append(await timed("changed", poller.poll))
+        with _profiled(profile == "304"):
+            for _ in range(repeat):
+                cycles.append(await timed("304", poller.poll))
+        # Idle connections expire after httpx's keep-alive expiry (5 s): wait it out.
+        await asyncio.sleep(6)
+        cycles.append(await timed("304 cold", poller.poll))
+    return cycles
+
+
+async def timed(label: str, poll: Callable[[], Awaitable[PollReport]]) -> Cycle:
+    workers_before = worker_cpu_seconds()
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    report = await poll()
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    return Cycle(label, wall, cpu, worker_cpu_seconds() - workers_before, report)
+
+
+def describe(cycles: list[Cycle], feeds: int, latency: float) -> list[Figure]:
+    first, changed, *warm, cold = cycles
+    for cycle in cycles:
+        expected = "not-modified" if cycle.label.startswith("304") else "ok"
+        if cycle.report.count(expected) != feeds:
+            raise RuntimeError(f"{cycle.label} cycle: not every feed answered {expected}")
+    wall_304 = statistics.median(c.wall for c in warm)
+    cpu_304 = statistics.median(c.cpu_ms_per_feed() for c in warm)
+    setup = f"{feeds} feeds, {latency * 1000:.0f} ms each"
+    return [
+        at_most(
+            "poll",
+            f"changed cycle wall time ({setup}, all 200)",
+            changed.wall,
+            CYCLE_LIMIT_S,
+            "s",
+            f"CPU {changed.cpu_ms_per_feed():.2f} ms/feed here + "
+            f"{changed.worker_cpu * 1000 / feeds:.2f} ms/feed in workers (parsing)",
+        ),
+        at_most("poll", f"304 cycle wall time ({setup})", wall_304, CYCLE_LIMIT_S, "s"),
+        at_most(
+            "poll",
+            "304 cycle CPU per feed, RepostWatch process (warm connections)",
+            cpu_304,
+            CPU_PER_304_LIMIT_MS,
+            "ms",
+            f"median of {len(warm)} cycles",
+        ),
+        at_most(
+            "poll",
+            "304 cycle CPU per feed, RepostWatch process (new connections)",
+            cold.cpu_ms_per_feed(),
+            CPU_PER_304_LIMIT_MS,
+            "ms",
+            f"wall {cold.wall:.2f} s",
+        ),
+        info(
+            "poll",
+            "first cycle wall time, incl. starting the worker pool",
+            first.wall,
+            "s",
+        ),
+    ]
+
+
+def write_feeds(root: Path, feeds: int, items: int) -> None:
+    root.mkdir(parents=True)
+    published = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    for feed in range(feeds):
+        entries = []
+        for item in range(items):
+            when = (published - timedelta(minutes=7 * item + feed)).strftime(
+                "%a, %d %b %Y %H:%M:%S +0000"
+            )
+            title = f"Суд в городе {feed} рассмотрел дело о репосте номер {item}"
+            summary = (
+                f"Районный суд назначил жителю региона {feed} штраф за публикацию "
+                f"в социальной сети; это материал {item} ленты {feed}."
+            )
+            entries.append(
+                f"<item><title>{html.escape(title)}</title>"
+                f"<link>/news/{feed}/{item}?utm_source=rss</link>"
+                f'<guid isPermaLink="false">f{feed}-i{item}</guid>'
+                f"<description>{html.escape(summary)}</description>"
+                f"<category>Общество</category><pubDate>{when}</pubDate></item>"
+            )
+        rss = (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Лента {feed}</title><link>/</link><description>Новости</description>"
+            f"<language>ru</language>{''.join(entries)}</channel></rss>"
+        )
+        (root / f"feed-{feed}.xml").write_text(rss, encoding="utf-8")
+
+
+def seed_articles(store: Store, specs: list[FeedSpec], items: int) -> None:
+    """Store every entry's article, so the cycles measure polling, not extraction."""
+    store.sync_feeds([(spec.name, spec.url, spec.language) for spec in specs])
+    for number, spec in enumerate(specs):
+        for item in range(items):
+            url = canonical_url(f"/news/{number}/{item}?utm_source=rss", base=spec.url)
+            assert url is not None
+            store.add_article(
+                NewArticle(url=url, feed=spec.name, title="t", text="x", lang="ru", source="feed")
+            )
+
+
+def _touch(base: str) -> None:
+    with urllib.request.urlopen(f"{base}/_control/touch") as response:
+        response.read()
+
+
+@contextmanager
+def _profiled(enabled: bool) -> Iterator[None]:
+    """Print where the event loop's thread spent the block's time (wall clock, idle shown)."""
+    if not enabled:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(async_mode="disabled", interval=0.0005)
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=True))
+
+
+if __name__ == "__main__":
+    main()
