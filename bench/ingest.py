@@ -76,7 +76,7 @@ def figures(
     quick: bool = False,
 ) -> list[Figure]:
     if quick:
-        pages, feeds = min(pages, 60), min(feeds, 10)
+        pages, feeds, pad = min(pages, 40), min(feeds, 10), min(pad, 30)
     with tempfile.TemporaryDirectory(prefix="rw-ingest-") as folder:
         site = write_site(Path(folder) / "site", pages, feeds, pad)
         size = sum(map(len, site.pages)) / len(site.pages) / 1024

@@ -45,26 +45,27 @@ IDLE_SECONDS = 5.0  # the bot lets its workers go after a minute; the benchmark 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--child", nargs=2, metavar=("DB", "BASE"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("DB", "BASE", "FEEDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(warm_poller(Path(args.child[0]), args.child[1]))
+        asyncio.run(warm_poller(Path(args.child[0]), args.child[1], int(args.child[2])))
         return
     print_figures(figures(args.articles))
 
 
 def figures(articles: int = 100_000, *, quick: bool = False) -> list[Figure]:
+    feeds, pages = FEEDS, PAGES
     if quick:
-        articles = min(articles, 2_000)
+        articles, feeds, pages = min(articles, 1_000), 5, 10
     with tempfile.TemporaryDirectory(prefix="rw-memory-") as folder:
         db = Path(folder) / "repostwatch.db"
         started = time.perf_counter()
         fill_database(db, articles)
         filled = time.perf_counter() - started
-        site = write_site(Path(folder) / "site", PAGES, FEEDS, 150)
+        site = write_site(Path(folder) / "site", pages, feeds, 150)
         with ServerProcess(site.root) as base:
             note, warm, idle = measure(
-                [sys.executable, "-m", "bench.memory", "--child", str(db), base]
+                [sys.executable, "-m", "bench.memory", "--child", str(db), base, str(feeds)]
             )
     note = f"{articles:,} articles in the database (generated in {filled:.0f} s); {note}"
     return [
@@ -188,7 +189,7 @@ def fill_database(path: Path, count: int) -> None:
         store.close()
 
 
-async def warm_poller(db: Path, base: str) -> None:
+async def warm_poller(db: Path, base: str, feeds: int) -> None:
     """The poller's steady state: model loaded, hooks on, three polls done, then idle."""
     from bench.ingest import pipeline_hooks
     from poller.config import FeedSpec
@@ -198,7 +199,7 @@ async def warm_poller(db: Path, base: str) -> None:
     hooks = pipeline_hooks(store)
     specs = [
         FeedSpec(f"outlet-{n:02}", f"{base}/feed-{n}.xml", "ru", timedelta(minutes=10))
-        for n in range(FEEDS)
+        for n in range(feeds)
     ]
     settings = PollSettings(
         allow_private_links=True, release_workers_after=timedelta(seconds=IDLE_SECONDS)
