@@ -19,7 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import os
+import ssl
 import statistics
+import subprocess
 import tempfile
 import time
 import urllib.request
@@ -30,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.proc import worker_cpu_seconds
-from bench.report import Figure, at_most, info, print_figures
+from bench.report import Figure, at_most, info, print_figures, unavailable
 from bench.server import ServerProcess
 from poller.config import FeedSpec
 from poller.pipeline import Poller, PollReport, PollSettings
@@ -77,27 +80,70 @@ def figures(
 ) -> list[Figure]:
     if quick:
         feeds, items, repeat = min(feeds, 20), min(items, 5), 1
-    cycles = measure(feeds, latency, items, repeat, profile)
-    return describe(cycles, feeds, latency)
-
-
-def measure(
-    feeds: int, latency: float, items: int, repeat: int, profile: str | None
-) -> list[Cycle]:
     with tempfile.TemporaryDirectory(prefix="rw-poll-") as folder:
         root = Path(folder) / "site"
         write_feeds(root, feeds, items)
-        with ServerProcess(root, feed_latency=latency) as base:
-            specs = [
-                FeedSpec(f"feed-{n:03}", f"{base}/feed-{n}.xml", "ru", timedelta(minutes=10))
-                for n in range(feeds)
-            ]
-            store = Store(Path(folder) / "poll.db")
-            try:
-                seed_articles(store, specs, items)
-                return asyncio.run(run_cycles(store, specs, base, repeat, profile))
-            finally:
-                store.close()
+        plain = measure(root, Path(folder) / "http.db", latency, repeat, profile)
+        found = describe(plain, feeds, latency)
+        tls = make_certificate(Path(folder))
+        if tls is None:
+            return [*found, unavailable("poll", "HTTPS cycles", "not measured: no openssl")]
+        with trusting(tls[0]):
+            secure = measure(root, Path(folder) / "https.db", latency, repeat, None, tls)
+        return [*found, *describe_https(secure, feeds)]
+
+
+def measure(
+    root: Path,
+    db: Path,
+    latency: float,
+    repeat: int,
+    profile: str | None,
+    tls: tuple[Path, Path] | None = None,
+) -> list[Cycle]:
+    feeds = len(list(root.glob("feed-*.xml")))
+    items = root.joinpath("feed-0.xml").read_text(encoding="utf-8").count("<item>")
+    with ServerProcess(root, feed_latency=latency, tls=tls) as base:
+        specs = [
+            FeedSpec(f"feed-{n:03}", f"{base}/feed-{n}.xml", "ru", timedelta(minutes=10))
+            for n in range(feeds)
+        ]
+        store = Store(db)
+        try:
+            seed_articles(store, specs, items)
+            return asyncio.run(run_cycles(store, specs, base, repeat, profile))
+        finally:
+            store.close()
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path] | None:
+    """A self-signed ECDSA P-256 certificate for 127.0.0.1 (the common kind for news sites),
+    or None without the openssl command."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    command = [
+        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-days", "1", "-nodes", "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE",
+    ]  # fmt: skip
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return cert, key
+
+
+@contextmanager
+def trusting(cert: Path) -> Iterator[None]:
+    """Make this process's HTTP clients trust `cert` (httpx reads SSL_CERT_FILE)."""
+    before = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = str(cert)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SSL_CERT_FILE"]
+        else:
+            os.environ["SSL_CERT_FILE"] = before
 
 
 async def run_cycles(
@@ -175,6 +221,32 @@ def describe(cycles: list[Cycle], feeds: int, latency: float) -> list[Figure]:
     ]
 
 
+def describe_https(cycles: list[Cycle], feeds: int) -> list[Figure]:
+    _, changed, *warm, cold = cycles
+    for cycle in cycles:
+        expected = "not-modified" if cycle.label.startswith("304") else "ok"
+        if cycle.report.count(expected) != feeds:
+            raise RuntimeError(f"HTTPS {cycle.label} cycle: not every feed answered {expected}")
+    return [
+        at_most(
+            "poll",
+            "HTTPS: 304 cycle CPU per feed, new connections (TLS handshake each)",
+            cold.cpu_ms_per_feed(),
+            CPU_PER_304_LIMIT_MS,
+            "ms",
+            f"wall {cold.wall:.2f} s",
+        ),
+        info(
+            "poll",
+            "HTTPS: 304 cycle CPU per feed, warm connections",
+            statistics.median(c.cpu_ms_per_feed() for c in warm),
+            "ms",
+            f"median of {len(warm)} cycles",
+        ),
+        info("poll", "HTTPS: changed cycle wall time", changed.wall, "s"),
+    ]
+
+
 def write_feeds(root: Path, feeds: int, items: int) -> None:
     root.mkdir(parents=True)
     published = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -217,7 +289,8 @@ def seed_articles(store: Store, specs: list[FeedSpec], items: int) -> None:
 
 
 def _touch(base: str) -> None:
-    with urllib.request.urlopen(f"{base}/_control/touch") as response:
+    context = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE"))
+    with urllib.request.urlopen(f"{base}/_control/touch", context=context) as response:
         response.read()
 
 

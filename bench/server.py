@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import ssl
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -125,9 +126,11 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = None
 
 
-async def serve(site: Site) -> None:
+async def serve(site: Site, tls: ssl.SSLContext | None = None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HttpProtocol(site), "127.0.0.1", 0, backlog=1024)
+    server = await loop.create_server(
+        lambda: HttpProtocol(site), "127.0.0.1", 0, backlog=1024, ssl=tls
+    )
     print(server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()
@@ -136,7 +139,15 @@ async def serve(site: Site) -> None:
 class ServerProcess:
     """Runs this server in a child process: `with ServerProcess(root, ...) as base_url:`."""
 
-    def __init__(self, root: Path, *, feed_latency: float = 0.0, page_latency: float = 0.0):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        feed_latency: float = 0.0,
+        page_latency: float = 0.0,
+        tls: tuple[Path, Path] | None = None,
+    ):
+        self.scheme = "https" if tls else "http"
         self.command = [
             sys.executable,
             "-m",
@@ -146,6 +157,7 @@ class ServerProcess:
             str(feed_latency),
             "--page-latency",
             str(page_latency),
+            *(["--tls", str(tls[0]), str(tls[1])] if tls else []),
         ]
         self.process: subprocess.Popen | None = None
 
@@ -153,7 +165,7 @@ class ServerProcess:
         self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE)
         assert self.process.stdout is not None
         port = int(self.process.stdout.readline())
-        return f"http://127.0.0.1:{port}"
+        return f"{self.scheme}://127.0.0.1:{port}"
 
     def __exit__(self, *_: object) -> None:
         assert self.process is not None
@@ -171,10 +183,15 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--feed-latency", type=float, default=0.0, help="seconds, .xml/.atom")
     parser.add_argument("--page-latency", type=float, default=0.0, help="seconds, other files")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     args = parser.parse_args()
     site = Site(args.root.resolve(), args.feed_latency, args.page_latency)
+    tls = None
+    if args.tls:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(*args.tls)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(site))
+        asyncio.run(serve(site, tls))
 
 
 if __name__ == "__main__":
