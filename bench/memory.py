@@ -20,7 +20,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -139,7 +141,8 @@ def snapshot(pid: int) -> Snapshot:
 def measure(command: list[str]) -> tuple[str, Snapshot, Snapshot]:
     """Start the process, wait until it prints `ready`, measure it with its workers busy
     a moment ago, then again once its idle workers have been let go."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    # Its own process group, so that its extraction workers go with it at the end.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert process.stdout is not None
         for line in process.stdout:
@@ -156,7 +159,7 @@ def measure(command: list[str]) -> tuple[str, Snapshot, Snapshot]:
                 break
         return note, warm, idle
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
 
 

@@ -206,7 +206,7 @@ def _item_spans(
         return None
     try:
         context, items = _Scan(body, content_type, url).run()
-    except (_NotScannable, expat.ExpatError, ValueError, UnicodeError):
+    except Exception:  # not well-formed, an unusual shape, or any surprise: a whole parse
         return None
     if any(body[start : start + 1] != b"<" for start, _ in items):
         return None
