@@ -5,13 +5,15 @@ Two kinds of evidence, both pure functions of (title, text, lang):
 - a MinHash of word 3-shingles of the normalised text, for near-duplicates in one language
   (wire copy reprinted, an article republished or updated under a new address);
 - typed keys that survive translation between Russian and English: names reduced to a
-  consonant skeleton that Russian and Latin spellings share ("Крупенько", "Крупенько",
+  consonant skeleton that Russian and Latin spellings share ("Крупенько", "Крупенко",
   "Krupenko" → `nm:krpnk`), surnames that follow a first name or an initial (`per:`), first
   names (`fn:`) and whole names (`fio:srg.krpnk`), organisations named differently in each
   language (`org:fbk`), articles of law (`law:20.3.3`), money, prison terms and ages
-  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, and links. The keys of the headline and lead are
-  kept apart (`lead_keys`), together with the stage of the case the lead reports (`stage:case`,
-  `stage:verdict`, `stage:appeal`), so that an arrest and a verdict stay two stories.
+  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, and links.
+
+The keys of the headline and lead are kept apart (`lead_keys`), together with the stage of the
+case the lead reports (`stage:case`, `stage:verdict`, `stage:appeal`), so that an arrest and a
+verdict stay two stories.
 """
 
 from __future__ import annotations
@@ -33,10 +35,46 @@ SHINGLE = 3
 MAX_TOKENS = 400  # the lead and a little more: enough for near-duplicates, cost stays bounded
 KEY_TEXT_CHARS = 2000
 
-_TRANSLIT = dict(zip("абвгдежзийклмнопрстуфхцчшщъыьэюя",
-    ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "_", "y", "_", "e", "yu", "ya"],
-    strict=True))  # fmt: skip
-_TRANSLIT["ъ"] = _TRANSLIT["ь"] = ""
+_TRANSLIT = dict(
+    zip(
+        "абвгдежзийклмнопрстуфхцчшщыэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "y",
+            "e",
+            "yu",
+            "ya",
+        ],
+        strict=True,
+    ),
+    ъ="",
+    ь="",
+)
 _CASE_ENDINGS = sorted(
     [
         "ыми",
@@ -325,11 +363,14 @@ def minhash_values(minhash: bytes) -> np.ndarray:
     return np.frombuffer(minhash, dtype="<u4")
 
 
+EMPTY_MINHASH = b"\xff" * (4 * NUM_PERM)  # the sketch of a text without words
+
+
 def estimated_jaccard(a: bytes, b: bytes) -> float:
+    if len(a) != len(b) or a == EMPTY_MINHASH or b == EMPTY_MINHASH:
+        return 0.0
     if a == b:
         return 1.0
-    if len(a) != len(b):
-        return 0.0
     return float(np.count_nonzero(minhash_values(a) == minhash_values(b))) / NUM_PERM
 
 

@@ -26,7 +26,13 @@ from functools import lru_cache
 
 from datasketch import MinHashLSH
 
-from poller.fingerprints import NUM_PERM, as_minhash, estimated_jaccard, fingerprint
+from poller.fingerprints import (
+    EMPTY_MINHASH,
+    NUM_PERM,
+    as_minhash,
+    estimated_jaccard,
+    fingerprint,
+)
 from poller.summary import summarize
 from storage import Article, Store, StorySignature
 
@@ -78,8 +84,10 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Verdict:
+    """What `compare` found: the same event, a later development of it, or another event."""
+
     kind: str  # "same", "follow-up" or "different"
-    score: float
+    score: float  # the weight of what the two reports share (more is surer)
     reason: str
 
 
@@ -106,7 +114,15 @@ class Report:
 
 
 def compare(new: Report, old: Report, *, window: timedelta = DEFAULT_WINDOW) -> Verdict:
-    """Is `new` a report of the event `old` reported, a later development of it, or neither?"""
+    """Is `new` a report of the event `old` reported, a later development of it, or neither?
+
+    Same event: within the window, the texts are near-duplicates, or they name one person by
+    first name and surname, or they share a name, place, organisation or link and enough
+    other facts (`MIN_SHARED_WEIGHT`, `MIN_OVERLAP`) — unless something contradicts it: the
+    leads name different people (or one surname with different first names), give different
+    fines, terms or ages, or report different stages of a case more than `STAGE_GRACE` apart.
+    A report of the same person that is not the same event is a follow-up.
+    """
     shared = _as_set(new.keys).intersection(old.keys)
     weight = sum(_weight(key) for key in shared)
     mine, theirs = _lead(new), _lead(old)
@@ -221,7 +237,7 @@ class _Index:
     def add(self, report: Report, *, near_duplicates: bool = True) -> None:
         self.reports[report.article_id] = report
         self.order.append(report.article_id)
-        if near_duplicates:
+        if near_duplicates and report.minhash != EMPTY_MINHASH:
             self.lsh.insert(report.article_id, as_minhash(report.minhash), check_duplication=False)
             self.in_lsh.append(report.article_id)
         for key in report.keys:
@@ -252,7 +268,7 @@ class _Index:
         adds to the ranking of reports found through rarer keys but finds none by itself,
         unless nothing rarer does. Every list is bounded, so is the work.
         """
-        near = self.lsh.query(as_minhash(probe.minhash))
+        near = self.lsh.query(as_minhash(probe.minhash)) if probe.minhash != EMPTY_MINHASH else []
         found = (
             set(heapq.nlargest(LSH_CANDIDATES, near)) if len(near) > LSH_CANDIDATES else set(near)
         )
@@ -469,15 +485,24 @@ class Match:
     def assignment(self, article_id: int, story_id: int) -> Assignment:
         if self.story is not None:
             return Assignment(
-                article_id, story_id, False, self.verdict.reason, self.story.article_id,
-                None, self.verdict.score,
-            )  # fmt: skip
+                article_id=article_id,
+                story_id=story_id,
+                new_story=False,
+                reason=self.verdict.reason,
+                matched_article_id=self.story.article_id,
+                score=self.verdict.score,
+            )
         if self.parent is not None:
             return Assignment(
-                article_id, story_id, True, "follow-up", self.parent.article_id,
-                self.parent.story_id, self.verdict.score,
-            )  # fmt: skip
-        return Assignment(article_id, story_id, True, "new")
+                article_id=article_id,
+                story_id=story_id,
+                new_story=True,
+                reason="follow-up",
+                matched_article_id=self.parent.article_id,
+                parent_id=self.parent.story_id,
+                score=self.verdict.score,
+            )
+        return Assignment(article_id=article_id, story_id=story_id, new_story=True, reason="new")
 
 
 def report_of(article: Article) -> Report:
@@ -521,8 +546,13 @@ def _report(signature: StorySignature) -> Report:
     )
 
 
-def _compact(report: Report, *, story_id: int | None = None, kinds: frozenset[str] | None = None,
-             minhash: bytes | None = None) -> Report:  # fmt: skip
+def _compact(
+    report: Report,
+    *,
+    story_id: int | None = None,
+    kinds: frozenset[str] | None = None,
+    minhash: bytes | None = None,
+) -> Report:
     """The report as the index keeps it: tuples of interned strings, perhaps only some kinds."""
 
     def keep(keys: Iterable[str]) -> tuple[str, ...]:

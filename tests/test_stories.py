@@ -162,6 +162,20 @@ def test_look_alike_events_on_the_same_day_stay_apart(
     assert second.parent_id is None
 
 
+def test_a_mother_and_son_fined_the_same_day_are_two_stories(
+    store: Store, matcher: StoryMatcher
+) -> None:
+    mother = matcher.assign(
+        store_report(store, report("spb-yashina-fine", "fontanka-ru")), relevant=True
+    )
+    son = matcher.assign(
+        store_report(store, report("spb-yashin-son", "fontanka-ru")), relevant=True
+    )
+    assert son.new_story and son.story_id != mother.story_id
+    # the son's report names his mother's case, so linking it as related is fair; merging is not
+    assert son.parent_id in (None, mother.story_id)
+
+
 def test_the_index_is_rebuilt_from_the_store_after_a_restart(store: Store) -> None:
     before = StoryMatcher(store)
     first = before.assign(store_report(store, report("tver-belousov", "meduza-ru")), relevant=True)
@@ -226,3 +240,17 @@ def test_the_pair_set_meets_the_precision_and_recall_targets(tmp_path: Path) -> 
     assert cross.precision >= 0.95 and cross.recall >= 0.85, cross
     assert mixed == 0
     assert len(outcomes) >= 150
+
+
+def test_headline_only_items_are_not_duplicates_of_each_other(
+    store: Store, matcher: StoryMatcher
+) -> None:
+    first = matcher.assign(
+        store_report(store, report("perm-luzin", "properm-ru"), text="", source="feed"),
+        relevant=True,
+    )
+    other = matcher.assign(
+        store_report(store, report("tomsk-serebryakov", "tv2-ru"), text="", source="feed"),
+        relevant=True,
+    )
+    assert other.new_story and other.story_id != first.story_id
