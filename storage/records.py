@@ -87,3 +87,18 @@ class Story:
     score: float | None  # the highest relevance score among its articles
     relevant: bool
     parent_id: int | None = None  # the earlier story this one follows up
+    first_article_id: int | None = None  # the article title, lang and url come from
+
+
+@dataclass(frozen=True)
+class StorySignature:
+    """What the story matcher remembers of one article, so its index survives a restart."""
+
+    article_id: int
+    story_id: int
+    feed: str
+    lang: str
+    at: datetime  # when the event was reported: published, or fetched when that is unknown
+    minhash: bytes  # the MinHash of the article's word shingles, as little-endian uint32
+    keys: tuple[str, ...]  # typed keys: names, places, numbers, dates, articles of law, links
+    lead_keys: tuple[str, ...]  # the keys found in the headline and the lead
