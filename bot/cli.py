@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot import cli_classify
 from bot.settings import Settings, SettingsError
 
 
@@ -21,6 +22,11 @@ def cli(ctx: click.Context) -> None:
         ctx.obj = Settings.from_env()
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
+
+
+cli.add_command(cli_classify.train)
+cli.add_command(cli_classify.evaluate)
+cli.add_command(cli_classify.classify)
 
 
 def main() -> None:
