@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from classifiers.corpus import Document
-from classifiers.features import FastFeatures
+from classifiers.features import FastScorer
 from classifiers.pipeline import PipelineConfig, prepare
 
 
@@ -44,9 +43,7 @@ class RelevanceModel:
     def scores(self, documents: Sequence[Document]) -> list[float]:
         if not documents:
             return []
-        inputs = [prepare(document, self.config) for document in documents]
-        features = self._fast_features.transform(inputs)
-        return self.pipeline.named_steps["model"].predict_proba(features)[:, 1].tolist()
+        return self._fast.probabilities(documents).tolist()
 
     def predict(self, documents: Sequence[Document], *, explain: int = 0) -> list[Prediction]:
         """Score a batch; `explain` > 0 adds that many top terms to each prediction."""
@@ -67,8 +64,8 @@ class RelevanceModel:
         word pairs rather than fragments.
         """
         text = prepare(document, self.config)
-        row = self._fast_features.transform([text])
-        coefficients = self._coefficients()
+        row = self._fast.transform([document])
+        coefficients = self._fast.coefficients
         names = self._feature_names
         credit: dict[str, float] = defaultdict(float)
         char_credit: dict[str, float] = {}
@@ -100,13 +97,9 @@ class RelevanceModel:
                     shares[word] += char_credit[gram] * count * occurrences / totals[gram]
         return shares
 
-    def _coefficients(self) -> np.ndarray:
-        calibrated = self.pipeline.named_steps["model"].calibrated_classifiers_[0]
-        return np.asarray(calibrated.estimator.coef_).ravel()
-
     @cached_property
-    def _fast_features(self) -> FastFeatures:
-        return FastFeatures(self.pipeline.named_steps["features"])
+    def _fast(self) -> FastScorer:
+        return FastScorer(self.pipeline, self.config)
 
     @cached_property
     def _feature_names(self) -> list[str]:

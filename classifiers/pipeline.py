@@ -25,7 +25,7 @@ class PipelineConfig:
     word_ngrams: tuple[int, int] = (1, 2)
     min_df: int = 2  # a feature must occur in two training documents
     title_repeat: int = 2  # the headline counts this many times
-    max_chars: int = 1500  # of the text: the corpus is ledes, so the lede decides
+    max_chars: int = 1000  # of the text: the corpus is ledes, so the lede decides
     c: float = 1.0  # inverse regularisation of the linear SVM
     class_weight: str | None = "balanced"
     calibration_folds: int = 5

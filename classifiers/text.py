@@ -13,14 +13,17 @@ _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 def normalise(text: str) -> str:
     """Lowercase, ё→е, tokens of letters and digits (keeping dotted law numbers), one space."""
-    tokens: list[str] = []
-    for chunk in text.lower().replace("ё", "е").split():
-        # Most chunks are plain words: the regex (the slow part) only runs on the rest.
-        if chunk.isalnum():
-            tokens.append(chunk)
-        else:
-            tokens.extend(_TOKEN.findall(chunk))
-    return " ".join(tokens)
+    return " ".join(token for chunk in text.split() for token in chunk_tokens(chunk))
+
+
+def chunk_tokens(chunk: str) -> list[str]:
+    """The tokens of one whitespace-separated chunk: "«Репост»," -> ["репост"].
+
+    Normalisation works chunk by chunk, so a scorer may normalise each distinct chunk once.
+    """
+    chunk = chunk.lower().replace("ё", "е")
+    # Most chunks are plain words: the regex (the slow part) only runs on the rest.
+    return [chunk] if chunk.isalnum() else _TOKEN.findall(chunk)
 
 
 def guess_lang(text: str) -> str:

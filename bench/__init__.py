@@ -1,0 +1,1 @@
+"""Benchmark commands: each prints figures; none is a test."""
