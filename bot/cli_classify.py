@@ -7,12 +7,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from bot.settings import Settings
 from classifiers.batch import LineError, classify_lines
-from classifiers.corpus import CorpusError, read_examples
+from classifiers.corpus import SEED_DIR, CorpusError, read_examples
 from classifiers.evaluation import evaluate as evaluate_model
 from classifiers.registry import RegistryError
 from classifiers.report import render_evaluation
@@ -44,9 +45,23 @@ def opened(settings: Settings, db: Path | None) -> Iterator[tuple[Store, Path]]:
 @click.command()
 @click.option("--data", "data_files", multiple=True, type=DATA_FILE, help="Extra labelled JSONL.")
 @click.option("--force", is_flag=True, help="Activate the new model even if it is worse.")
+@click.option(
+    "--seed",
+    "seed_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=SEED_DIR,
+    show_default="the bundled corpus",
+    help="Directory of *.jsonl seed files to train on instead of the bundled corpus.",
+)
 @DB_OPTION
 @click.pass_obj
-def train(settings: Settings, data_files: tuple[Path, ...], force: bool, db: Path | None) -> None:
+def train(
+    settings: Settings,
+    data_files: tuple[Path, ...],
+    force: bool,
+    seed_dir: Path,
+    db: Path | None,
+) -> None:
     """Train on the seed corpus, moderator labels and any --data files.
 
     Prints cross-validated precision, recall and F1 per language. The new model becomes active
@@ -58,7 +73,7 @@ def train(settings: Settings, data_files: tuple[Path, ...], force: bool, db: Pat
         repostwatch train --data more-labels.jsonl
     """
     with opened(settings, db) as (store, models_dir):
-        report = retrain(store, models_dir, data_files, force)
+        report = retrain(store, models_dir, data_files, force, seed_dir=seed_dir)
     click.echo(report.render())
     if report.refused:
         sys.exit(1)
@@ -84,13 +99,11 @@ def evaluate(settings: Settings, data_file: Path, db: Path | None) -> None:
 
 
 @click.command()
-@click.argument("input_file", required=False, type=click.File("r", encoding="utf-8"))
+@click.argument("input_file", default="-", type=click.File("r", encoding="utf-8"))
 @click.option("--explain", is_flag=True, help="Add the terms that moved each score most.")
 @DB_OPTION
 @click.pass_obj
-def classify(
-    settings: Settings, input_file: click.File | None, explain: bool, db: Path | None
-) -> None:
+def classify(settings: Settings, input_file: TextIO, explain: bool, db: Path | None) -> None:
     """Score JSONL documents (id, title, text, optional lang) from FILE or standard input.
 
     Writes one line per document: id, lang, score (0-1) and relevant (score at or above the
@@ -101,12 +114,11 @@ def classify(
     Example:
         repostwatch classify articles.jsonl --explain
     """
-    source = input_file or click.get_text_stream("stdin", encoding="utf-8")
-    name = getattr(source, "name", "<stdin>")
+    name = "<stdin>" if input_file.name == "-" else input_file.name
     with opened(settings, db) as (store, models_dir):
         model = ensure_model(store, models_dir)
     errors = 0
-    for result in classify_lines(model, source, name, explain=explain):
+    for result in classify_lines(model, input_file, name, explain=explain):
         if isinstance(result, LineError):
             errors += 1
             click.echo(str(result), err=True)
