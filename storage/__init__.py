@@ -1,6 +1,14 @@
 """The one place that speaks SQL: schema migrations, the `Store`, and the records it keeps."""
 
-from storage.records import Article, FeedState, NewArticle, Source, Story, StorySignature
-from storage.store import Store
-
-__all__ = ["Article", "FeedState", "NewArticle", "Source", "Store", "Story", "StorySignature"]
+__all__ = [
+    "Article",
+    "FeedState",
+    "Label",
+    "LabelledArticle",
+    "ModelRecord",
+    "NewArticle",
+    "Source",
+    "Store",
+    "Story",
+    "StorySignature",
+]
