@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import trafilatura
@@ -83,7 +84,7 @@ def figures(
         bare, bare_cpu_ms = time_bare(site)
         store = Store(Path(folder) / "ingest.db")
         try:
-            hooks = pipeline_hooks(store)
+            hooks = pipeline_hooks(store, Path(folder) / "models")
             run = asyncio.run(time_pipeline(site, store, hooks, workers))
         finally:
             store.close()
@@ -156,26 +157,35 @@ async def time_pipeline(site: Site, store: Store, hooks: Hooks, workers: int | N
     )
 
 
-def pipeline_hooks(store: Store) -> Hooks:
-    """Relevance scoring and story matching, when the classifier and stories parts exist."""
+def pipeline_hooks(store: Store, models_dir: Path) -> Hooks:
+    """Relevance scoring and story matching, as the bot wires them, when those parts exist.
+
+    On a fresh database the model is trained from the seed corpus first (not timed)."""
     stages: list[str] = []
     missing: list[str] = []
     score = on_stored = None
+    model = None
     try:
-        from poller.scoring import score_articles
+        from poller.scoring import ensure_model, score_articles
     except ImportError:
         missing.append("scoring")
     else:
-        score = score_articles
+        model = ensure_model(store, models_dir)
+        score = partial(score_articles, model)
         stages.append("score")
     try:
         from poller.stories import StoryMatcher
     except ImportError:
         missing.append("story matching")
     else:
-        on_stored = StoryMatcher(store)
+        on_stored = partial(_assign_story, StoryMatcher(store), model)
         stages.append("stories")
     return Hooks(score, on_stored, tuple(stages), tuple(missing))
+
+
+def _assign_story(matcher, model, article) -> None:
+    relevant = model is not None and article.score is not None and article.score >= model.threshold
+    matcher.assign(article, relevant=relevant)
 
 
 if __name__ == "__main__":

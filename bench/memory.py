@@ -64,6 +64,7 @@ def figures(articles: int = 100_000, *, quick: bool = False) -> list[Figure]:
         started = time.perf_counter()
         fill_database(db, articles)
         filled = time.perf_counter() - started
+        train_model(db)
         site = write_site(Path(folder) / "site", pages, feeds, 150)
         with ServerProcess(site.root) as base:
             note, warm, idle = measure(
@@ -192,6 +193,20 @@ def fill_database(path: Path, count: int) -> None:
         store.close()
 
 
+def train_model(db: Path) -> None:
+    """Train and store the model beforehand, so the measured process loads it, as a bot does
+    on every start but the first."""
+    try:
+        from poller.scoring import ensure_model
+    except ImportError:
+        return
+    store = Store(db)
+    try:
+        ensure_model(store, db.parent / "models")
+    finally:
+        store.close()
+
+
 async def warm_poller(db: Path, base: str, feeds: int) -> None:
     """The poller's steady state: model loaded, hooks on, three polls done, then idle."""
     from bench.ingest import pipeline_hooks
@@ -199,7 +214,7 @@ async def warm_poller(db: Path, base: str, feeds: int) -> None:
     from poller.pipeline import Poller, PollSettings
 
     store = Store(db)
-    hooks = pipeline_hooks(store)
+    hooks = pipeline_hooks(store, db.parent / "models")
     specs = [
         FeedSpec(f"outlet-{n:02}", f"{base}/feed-{n}.xml", "ru", timedelta(minutes=10))
         for n in range(feeds)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -202,6 +203,7 @@ class Poller:
         )
         self.fetcher: Fetcher | None = None
         self._links = _LinkCache()
+        self._score_lock = threading.Lock()
         # Each feed's entries as of its last parsed body, by item key (see poller.feeditems).
         self._feed_items: dict[str, dict[str, FeedEntry]] = {}
         # Pages fetched but not yet extracted hold their bodies in memory: bound them.
@@ -384,10 +386,17 @@ class Poller:
         if self.score is None or not articles:
             return articles, []
         try:
-            return await asyncio.to_thread(self.score, articles), []
+            return await asyncio.to_thread(self._score_one_batch_at_a_time, articles), []
         except Exception as error:  # unscored articles are still worth keeping
             log.exception("scoring failed")
             return articles, [f"scoring failed: {error!r}"]
+
+    def _score_one_batch_at_a_time(self, articles: list[NewArticle]) -> list[NewArticle]:
+        """Feeds finish together, but a scorer need not be thread-safe (the classifier's
+        caches are not: concurrent batches corrupted each other's features)."""
+        assert self.score is not None
+        with self._score_lock:
+            return self.score(articles)
 
     async def _store(
         self, articles: list[NewArticle], cycle: _Cycle
