@@ -16,13 +16,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,7 +106,11 @@ def main() -> None:
         "--output", type=Path, default=ROOT / "BENCHMARKS.md", help="default: BENCHMARKS.md"
     )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument("--one", nargs=2, metavar=("NAME", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        run_here(args.one[0], Path(args.one[1]), args.quick)
+        return
     if args.list:
         for benchmark in BENCHMARKS:
             print(f"{benchmark.name:10} {benchmark.what}")
@@ -136,7 +143,30 @@ def _choose(only: str | None, parser: argparse.ArgumentParser) -> list[Benchmark
 
 
 def run_benchmark(benchmark: Benchmark, quick: bool) -> list[Figure]:
-    """Its figures; a missing or failing benchmark is one figure saying so."""
+    """Its figures, measured in a process of its own (so that no benchmark's imports, caches
+    or memory weigh on another's figures); a missing or failing one is a figure saying so."""
+    if importlib.util.find_spec(benchmark.module) is None:
+        return [
+            unavailable(benchmark.name, benchmark.name, f"not available yet ({benchmark.pending})")
+        ]
+    with tempfile.TemporaryDirectory(prefix="rw-bench-") as folder:
+        output = Path(folder) / "figures.json"
+        command = [sys.executable, "-m", "bench", "--one", benchmark.name, str(output)]
+        done = subprocess.run([*command, *(["--quick"] if quick else [])], cwd=ROOT)
+        if done.returncode != 0 or not output.exists():
+            why = f"failed: exit status {done.returncode} (see the output above)"
+            return [unavailable(benchmark.name, benchmark.name, why)]
+        return [Figure(**fields) for fields in json.loads(output.read_text(encoding="utf-8"))]
+
+
+def run_here(name: str, output: Path, quick: bool) -> None:
+    """Run one benchmark in this process and write its figures to `output` as JSON."""
+    benchmark = next(benchmark for benchmark in BENCHMARKS if benchmark.name == name)
+    figures = measure(benchmark, quick)
+    output.write_text(json.dumps([asdict(figure) for figure in figures]), encoding="utf-8")
+
+
+def measure(benchmark: Benchmark, quick: bool) -> list[Figure]:
     if importlib.util.find_spec(benchmark.module) is None:
         return [
             unavailable(benchmark.name, benchmark.name, f"not available yet ({benchmark.pending})")
