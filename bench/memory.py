@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import random
 import signal
@@ -27,16 +28,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import psutil
 
+# Only what the measured process needs at the top: it runs this module, and its own imports
+# are part of what is measured (the rest is imported where used).
 from bench.report import Figure, at_most, info, print_figures
-from bench.server import ServerProcess
-from bench.site import RU_SENTENCES, paragraph, write_site
-from storage import NewArticle, Store
+from storage import Article, Store
 
 RSS_LIMIT_MB = 250.0
 FEEDS = 20
@@ -59,6 +61,9 @@ def figures(articles: int = 100_000, *, quick: bool = False) -> list[Figure]:
     feeds, pages = FEEDS, PAGES
     if quick:
         articles, feeds, pages = min(articles, 1_000), 5, 10
+    from bench.server import ServerProcess
+    from bench.site import write_site
+
     with tempfile.TemporaryDirectory(prefix="rw-memory-") as folder:
         db = Path(folder) / "repostwatch.db"
         started = time.perf_counter()
@@ -67,10 +72,18 @@ def figures(articles: int = 100_000, *, quick: bool = False) -> list[Figure]:
         train_model(db)
         site = write_site(Path(folder) / "site", pages, feeds, 150)
         with ServerProcess(site.root) as base:
-            note, warm, idle = measure(
+            stages, warm, idle = measure(
                 [sys.executable, "-m", "bench.memory", "--child", str(db), base, str(feeds)]
             )
-    note = f"{articles:,} articles in the database (generated in {filled:.0f} s); {note}"
+    note = (
+        f"{articles:,} articles over 30 days in the database (generated in {filled:.0f} s); "
+        "model loaded, story index built, three polls of 20 feeds done"
+    )
+    steps = []
+    previous = 0.0
+    for stage, size in stages:
+        steps.append(info("memory", f"of which: {stage}", size - previous, "MB"))
+        previous = size
     return [
         at_most(
             "memory",
@@ -101,6 +114,7 @@ def figures(articles: int = 100_000, *, quick: bool = False) -> list[Figure]:
             "MB",
             idle.role_line(),
         ),
+        *steps,
     ]
 
 
@@ -139,7 +153,7 @@ def snapshot(pid: int) -> Snapshot:
     return Snapshot(main.memory_info().rss / 2**20, tuple(sorted(children)))
 
 
-def measure(command: list[str]) -> tuple[str, Snapshot, Snapshot]:
+def measure(command: list[str]) -> tuple[list[tuple[str, float]], Snapshot, Snapshot]:
     """Start the process, wait until it prints `ready`, measure it with its workers busy
     a moment ago, then again once its idle workers have been let go."""
     # Its own process group, so that its extraction workers go with it at the end.
@@ -148,7 +162,7 @@ def measure(command: list[str]) -> tuple[str, Snapshot, Snapshot]:
         assert process.stdout is not None
         for line in process.stdout:
             if line.startswith("ready"):
-                note = line.removeprefix("ready").strip()
+                stages = json.loads(line.removeprefix("ready"))
                 break
         else:
             raise RuntimeError(f"{command} ended before it was ready")
@@ -158,37 +172,49 @@ def measure(command: list[str]) -> tuple[str, Snapshot, Snapshot]:
             idle = snapshot(process.pid)
             if not any(role == "worker" for role, _, _ in idle.children):
                 break
-        return note, warm, idle
+        return stages, warm, idle
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
 
 
 def fill_database(path: Path, count: int) -> None:
-    """`count` articles of 1.5-4 KB over the last 30 days, from 20 feeds, in big transactions."""
+    """`count` articles of 1-4 KB over the last 30 days, in big transactions. Those a bot
+    holds in its story index (the last week's, and the relevant ones: one in twenty) are put
+    into stories as the bot does. The reports are bench.stories' varied synthetic events,
+    padded to length."""
+    from bench.site import paragraph
+    from bench.stories import synthetic_article, synthetic_events
+    from poller.stories import DEFAULT_WINDOW, StoryMatcher
+
     rng = random.Random(11)
-    store = Store(path)
     now = datetime.now(UTC)
+    span = timedelta(days=30)
+    week = now - DEFAULT_WINDOW - timedelta(days=1)
+    events = synthetic_events(rng, now - span, span)
+    store = Store(path)
     try:
         store.sync_feeds(
             [(f"outlet-{n:02}", f"http://127.0.0.1/feed-{n}.xml", "ru") for n in range(FEEDS)]
         )
-        for start in range(0, count, 5_000):
+        matcher = StoryMatcher(store)
+        serial = 0
+        while serial < count:
             with store.transaction():
-                for number in range(start, min(count, start + 5_000)):
-                    text = "\n".join(paragraph(rng, "ru") for _ in range(rng.randint(4, 10)))
-                    store.add_article(
-                        NewArticle(
-                            url=f"https://archive.example/{number % 97}/{number}",
-                            feed=f"outlet-{number % FEEDS:02}",
-                            title=rng.choice(RU_SENTENCES)[:90],
-                            text=text,
-                            lang="ru",
-                            source="page",
-                            published=now - timedelta(minutes=number / 3),
-                        ),
-                        fetched_at=now - timedelta(minutes=count / 3 - number / 3),
-                    )
+                for _ in range(min(2_000, count - serial)):
+                    serial += 1
+                    at = now - span + span * (serial / count)
+                    event = replace(next(events), day=at)
+                    lang = rng.choice(("ru", "ru", "en"))
+                    new = synthetic_article(rng, event, lang, serial)
+                    padding = "\n".join(paragraph(rng, lang) for _ in range(rng.randint(2, 8)))
+                    new = replace(new, text=f"{new.text}\n{padding}", published=at)
+                    article = store.add_article(new, fetched_at=at)
+                    relevant = rng.random() < 0.05
+                    # A bot loads the last week's reports and a year of relevant stories
+                    # on start; matching the others too would change nothing it holds.
+                    if article is not None and (relevant or at > week):
+                        matcher.assign(article, relevant=relevant)
     finally:
         store.close()
 
@@ -208,13 +234,24 @@ def train_model(db: Path) -> None:
 
 
 async def warm_poller(db: Path, base: str, feeds: int) -> None:
-    """The poller's steady state: model loaded, hooks on, three polls done, then idle."""
-    from bench.ingest import pipeline_hooks
+    """The poller's steady state: model loaded, story index built, three polls done, idle.
+
+    Prints `ready` and a JSON list of (stage, its own RSS in MB) for the breakdown."""
     from poller.config import FeedSpec
     from poller.pipeline import Poller, PollSettings
 
+    stages = [("Python, poller and its libraries (trafilatura, lxml, httpx, feedparser)", _rss())]
+    from poller.scoring import ensure_model, score_articles
+
+    stages.append(("classifier libraries (scikit-learn, SciPy, skops)", _rss()))
+    from poller.stories import StoryMatcher
+
+    stages.append(("story matching libraries (datasketch)", _rss()))
     store = Store(db)
-    hooks = pipeline_hooks(store, db.parent / "models")
+    model = ensure_model(store, db.parent / "models")
+    stages.append(("the model, loaded", _rss()))
+    matcher = StoryMatcher(store)
+    stages.append((f"story index ({matcher.indexed():,} reports of the window)", _rss()))
     specs = [
         FeedSpec(f"outlet-{n:02}", f"{base}/feed-{n}.xml", "ru", timedelta(minutes=10))
         for n in range(feeds)
@@ -222,15 +259,22 @@ async def warm_poller(db: Path, base: str, feeds: int) -> None:
     settings = PollSettings(
         allow_private_links=True, release_workers_after=timedelta(seconds=IDLE_SECONDS)
     )
-    async with Poller(
-        store, specs, settings, score=hooks.score, on_stored=hooks.on_stored
-    ) as poller:
+    score = partial(score_articles, model)
+
+    def on_stored(article: Article) -> None:  # as bench.ingest wires it
+        relevant = article.score is not None and article.score >= model.threshold
+        matcher.assign(article, relevant=relevant)
+
+    async with Poller(store, specs, settings, score=score, on_stored=on_stored) as poller:
         reports = [await poller.poll() for _ in range(3)]
-        gc.collect()
-        stored = reports[0].new_articles
-        missing = f"; not available yet: {', '.join(hooks.missing)}" if hooks.missing else ""
-        print(f"ready after 3 polls ({stored} new articles){missing}", flush=True)
+        stages.append((f"three polls ({reports[0].new_articles} new articles)", _rss()))
+        print("ready " + json.dumps(stages), flush=True)
         await asyncio.sleep(3600)
+
+
+def _rss() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 2**20
 
 
 if __name__ == "__main__":
