@@ -3,4 +3,4 @@
 from storage.records import Article, FeedState, NewArticle, Source, Story
 from storage.store import Store
 
-__all__ = ["Article", "FeedState", "NewArticle", "Source", "Story", "Store"]
+__all__ = ["Article", "FeedState", "NewArticle", "Source", "Store", "Story"]
