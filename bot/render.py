@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from urllib.parse import quote
 
+from bot.moderation import Retrained, Stats
 from bot.texts import stories_word, text
 from storage.records import Article, Source, Story
 
@@ -37,6 +38,7 @@ class Rendered:
     text: str  # HTML
     buttons: tuple[tuple[Button, ...], ...] = ()
     sources: int = 0  # how many of the story's sources the text lists
+    preview: bool = False  # let Telegram show a preview of the first link
 
 
 @dataclass(frozen=True)
@@ -149,14 +151,14 @@ def render_alert(
                 title_limit,
             )
             if telegram_length(body) <= MAX_LENGTH:
-                return Rendered(body, buttons, sources=len(sources))
+                return Rendered(body, buttons, sources=len(sources), preview=True)
     # Only absurdly long headlines and addresses get here: keep the message, drop the extras.
     while title_limit > 10:
         title_limit //= 2
         body = _alert_html(story, lead, reader, "", 0, label_line, title_limit)
         if telegram_length(body) <= MAX_LENGTH:
             break
-    return Rendered(body, buttons, sources=len(sources))
+    return Rendered(body, buttons, sources=len(sources), preview=True)
 
 
 def _source_counts(total: int) -> list[int]:
@@ -241,7 +243,7 @@ def render_digest(
     """The day's stories for one reader, grouped by language and counted, in as many
     messages as it takes, split between stories. No stories: one short message saying so."""
     lang = reader.ui_lang
-    wanted = [story for story in stories if _reads(reader, story)]
+    wanted = stories_for(reader, stories)
     title = f"<b>{esc(text(lang, 'digest_title', day=format_day(day, lang)))}</b>"
     if not wanted:
         return [f"{title}\n{esc(text(lang, 'digest_empty'))}"]
@@ -272,6 +274,11 @@ def render_digest(
 
 def _size(lines: list[str]) -> int:
     return telegram_length("\n".join(lines))
+
+
+def stories_for(reader: Reader, stories: Sequence[Story]) -> list[Story]:
+    """The stories reported in a language the reader reads."""
+    return [story for story in stories if _reads(reader, story)]
 
 
 def _reads(reader: Reader, story: Story) -> bool:
@@ -328,6 +335,82 @@ def render_review_item(
     if excerpt:
         body += f"\n\n{esc(excerpt)}"
     return Rendered(body, label_buttons("a", article.id, lang, label))
+
+
+def render_stats(stats: Stats, lang: str) -> str:
+    lines = [
+        esc(
+            text(
+                lang,
+                "stats_subscribers",
+                active=stats.subscribers_active,
+                total=stats.subscribers_total,
+            )
+        ),
+        esc(
+            text(
+                lang,
+                "stats_content",
+                articles=stats.articles,
+                stories=stats.stories,
+                labels=stats.labels,
+            )
+        ),
+    ]
+    if stats.outbox:
+        outbox = ", ".join(f"{status} {count}" for status, count in sorted(stats.outbox.items()))
+        lines.append(esc(text(lang, "stats_outbox", outbox=outbox)))
+    if stats.model_version is None:
+        lines.append(esc(text(lang, "stats_no_model")))
+        return "\n".join(lines)
+    lines.append(
+        esc(
+            text(
+                lang,
+                "stats_model",
+                version=stats.model_version,
+                threshold=stats.model_threshold or 0.0,
+                examples=stats.model_examples or 0,
+            )
+        )
+    )
+    figures = _figures(stats.model_metrics)[:20]
+    if figures:
+        lines.append("<pre>" + esc("\n".join(figures)) + "</pre>")
+    return "\n".join(lines)
+
+
+def _figures(metrics: object, prefix: str = "") -> list[str]:
+    """Numbers in a nested metrics dict, one `path: value` line each."""
+    if isinstance(metrics, dict):
+        return [
+            line for key, value in metrics.items() for line in _figures(value, f"{prefix}{key} ")
+        ]
+    if isinstance(metrics, bool) or not isinstance(metrics, int | float):
+        return []
+    value = f"{metrics:.3f}" if isinstance(metrics, float) else str(metrics)
+    return [f"{prefix.strip()}: {value}"]
+
+
+def render_retrained(retrained: Retrained, lang: str) -> str:
+    if retrained.activated:
+        verdict = text(lang, "retrain_activated", version=retrained.version)
+    else:
+        verdict = text(lang, "retrain_kept")
+    report = shorten_lines(retrained.text, MAX_LENGTH - 200)
+    return f"<b>{esc(verdict)}</b>\n<pre>{esc(report)}</pre>"
+
+
+def shorten_lines(value: str, limit: int) -> str:
+    """Whole lines, as many as fit (escaping may grow them; leave room)."""
+    kept, size = [], 0
+    for line in value.splitlines():
+        size += telegram_length(esc(line)) + 1
+        if size > limit:
+            kept.append("…")
+            break
+        kept.append(line)
+    return "\n".join(kept)
 
 
 # -- the console ---------------------------------------------------------------------------------

@@ -213,6 +213,18 @@ class DeliveryStore(StoreBase):
         )
         return [row[0] for row in rows]
 
+    def subscribers(self, chat_ids: Iterable[int]) -> dict[int, Subscriber]:
+        wanted = list(dict.fromkeys(chat_ids))
+        found: dict[int, Subscriber] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(
+                f"SELECT * FROM subscribers WHERE chat_id IN ({marks})", tuple(chunk)
+            ):
+                found[row["chat_id"]] = _subscriber(row)
+        return found
+
     def digest_subscribers(self) -> list[Subscriber]:
         rows = self.query(
             "SELECT * FROM subscribers WHERE active = 1 AND digest = 1 ORDER BY chat_id"
@@ -405,12 +417,21 @@ class DeliveryStore(StoreBase):
         rows = self.conn_rows("SELECT status, count(*) FROM outbox GROUP BY status", ())
         return {status: count for status, count in rows}
 
-    def sent_alerts_since(self, since: datetime) -> list[OutboxItem]:
-        """Alerts sent since then: candidates for an edit when their story gains sources."""
-        rows = self.query(
-            """SELECT * FROM outbox WHERE kind = 'alert' AND status = 'sent' AND sent_at >= ?
-            ORDER BY id""",
+    def sent_alert_sources(self, since: datetime) -> dict[int, int]:
+        """story id -> the fewest sources any of its alerts sent since then lists."""
+        rows = self.conn_rows(
+            """SELECT ref, min(rendered_sources) FROM outbox
+            WHERE kind = 'alert' AND status = 'sent' AND sent_at >= ? GROUP BY ref""",
             (to_db_time(since),),
+        )
+        return {int(ref): count for ref, count in rows}
+
+    def alerts_listing_fewer(self, story_id: int, sources: int) -> list[OutboxItem]:
+        """The story's sent alerts that list fewer sources than it has now."""
+        rows = self.query(
+            """SELECT * FROM outbox WHERE kind = 'alert' AND ref = ? AND status = 'sent'
+                AND rendered_sources < ? ORDER BY id""",
+            (str(story_id), sources),
         )
         return [_item(row) for row in rows]
 
