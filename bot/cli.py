@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli_extract import extract_command
 from bot.settings import Settings, SettingsError
 
 
@@ -21,6 +22,9 @@ def cli(ctx: click.Context) -> None:
         ctx.obj = Settings.from_env()
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
+
+
+cli.add_command(extract_command)
 
 
 def main() -> None:
