@@ -14,7 +14,7 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
-from bot.delivery import Delivery, DeliveryConfig
+from bot.delivery import Delivery, DeliveryConfig, StorySource
 from bot.digest import DigestConfig, DigestScheduler
 from bot.handlers import Services, add_handlers, register_commands
 from bot.logsafe import Redactor
@@ -93,6 +93,7 @@ def build_application(
     throttle: CommandThrottle | None = None,
     request_timeout: float = 10.0,
     clock: Callable[[], datetime] = utcnow,
+    stories: StorySource | None = None,
 ) -> Application:
     if not settings.token:
         raise ValueError("a bot token is needed to build the Telegram application")
@@ -111,7 +112,7 @@ def build_application(
         .build()
     )
     tz = settings.tz
-    moderation = Moderation(store, settings.models_dir, clock=clock)
+    moderation = Moderation(store, settings.models_dir, clock=clock, stories=stories)
     subscriptions = Subscriptions(
         store,
         BotConfig(
@@ -121,6 +122,7 @@ def build_application(
             moderators=settings.moderators,
         ),
         clock=clock,
+        stories=stories,
     )
     add_handlers(
         application,
@@ -135,12 +137,14 @@ def build_application(
             delivery_config,
             labels=moderation.story_label,
             clock=clock,
+            stories=stories,
         ),
         digests=DigestScheduler(
             store,
             DigestConfig(
                 default_time=settings.digest_time, tz=tz, skip_empty=settings.digest_skip_empty
             ),
+            stories=stories,
         ),
         poll=OneAtATime("feed polling", poll) if poll is not None else None,
         schedule=schedule,

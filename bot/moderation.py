@@ -64,8 +64,10 @@ class Moderation:
         retrain: Retrain | None = None,
         clock: Callable[[], datetime] = utcnow,
         review_window: timedelta = timedelta(days=3),
+        stories=None,
     ) -> None:
         self.store = store
+        self.stories = stories if stories is not None else store
         self.models_dir = models_dir
         self.clock = clock
         self.review_window = review_window
@@ -96,7 +98,7 @@ class Moderation:
 
     async def label_story(self, story_id: int, relevant: bool, moderator: int) -> Story | None:
         """Label the story's headline article; None if the story is unknown."""
-        story = await asyncio.to_thread(self.store.story, story_id)
+        story = await asyncio.to_thread(self.stories.story, story_id)
         article_id = self.face_article(story) if story is not None else None
         if article_id is None:
             return None

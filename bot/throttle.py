@@ -22,8 +22,8 @@ class CommandThrottle:
 
     def __init__(
         self,
-        burst: int = 5,
-        every: float = 3.0,
+        burst: int = 10,
+        every: float = 2.0,
         *,
         monotonic: Callable[[], float] = time.monotonic,
         max_users: int = 10_000,
