@@ -36,11 +36,17 @@ class Harness:
         messages = await self.api.wait_messages(chat_id, before + 1)
         return messages[before]
 
-    async def press(self, message: Message, data: str, *, user_id: int, lang: str = "en") -> str:
-        """Press a button; returns the text the bot answered the callback with."""
+    async def press(
+        self, message: Message, data: str, *, user_id: int, lang: str = "en", edits: bool = True
+    ) -> str:
+        """Press a button and wait for the answer (and, with `edits`, the message's edit);
+        returns the text the bot answered the callback with."""
         answered = len(self.api.calls_to("answerCallbackQuery"))
+        edited = len(self.api.calls_to("editMessageText"))
         self.api.press(message, data, user_id=user_id, language_code=lang)
         await self.api.wait_for(lambda: len(self.api.calls_to("answerCallbackQuery")) > answered)
+        if edits:
+            await self.api.wait_for(lambda: len(self.api.calls_to("editMessageText")) > edited)
         return self.api.calls_to("answerCallbackQuery")[answered].params.get("text", "")
 
     async def settle(self) -> None:

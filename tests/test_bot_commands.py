@@ -33,7 +33,7 @@ async def test_start_subscribes_in_the_users_language_and_offers_the_digest(bot)
 
 async def test_the_offered_digest_comes_on_request(bot) -> None:
     welcome = await bot.command("/start", user_id=READER_EN)
-    await bot.press(welcome, "digest:now", user_id=READER_EN)
+    await bot.press(welcome, "digest:now", user_id=READER_EN, edits=False)
     (digest,) = (await bot.api.wait_messages(READER_EN, 2))[1:]
     assert "No new stories in the last 24 hours." in digest.text
 
@@ -128,7 +128,7 @@ async def test_digest_on_demand_says_when_there_is_nothing(bot) -> None:
 async def test_unknown_commands_get_help_and_stale_buttons_an_answer(bot) -> None:
     reply = await bot.command("/frobnicate", user_id=READER_EN)
     assert reply.text.startswith("RepostWatch follows")
-    answer = await bot.press(reply, "something:old", user_id=READER_EN)
+    answer = await bot.press(reply, "something:old", user_id=READER_EN, edits=False)
     assert answer == "This button is out of date."
 
 
