@@ -1,0 +1,417 @@
+"""Safe HTTP fetching on httpx: every failure comes back as data, never as an exception.
+
+Feed URLs come from feeds.yaml and are trusted. Links taken from feed items are not: their
+connections go through `GuardedBackend`, which resolves the host itself, refuses it when any
+of its addresses is loopback, private, link-local, CGNAT, multicast, reserved or a cloud
+metadata address, and then connects to the address it checked (so a DNS answer cannot change
+between the check and the connection). Redirects are followed here, hop by hop, so each hop
+meets the same checks. Bodies are decompressed here too, in bounded steps, so the size cap
+counts decoded bytes and a gzip bomb stops at the cap instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+from httpcore import AsyncNetworkBackend, AsyncNetworkStream
+
+USER_AGENT = "RepostWatch/0.1 (news monitor; +https://github.com/repostwatch/repostwatch)"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    connect_timeout: float = 10.0
+    read_timeout: float = 10.0
+    total_timeout: float = 30.0
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    feed_concurrency: int = 128
+    page_concurrency: int = 16
+    user_agent: str = USER_AGENT
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One fetch: the body on success, or `error` saying what went wrong and where."""
+
+    url: str
+    final_url: str
+    status: int | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def not_modified(self) -> bool:
+        return self.error is None and self.status == 304
+
+
+class FetchFailed(Exception):
+    """Internal: carries the message of a failed fetch up to `Fetcher._fetch`."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AddressRefused(Exception):
+    """A link resolved to an address that item links may not reach."""
+
+
+def refusal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why links may not reach this address, or None when it is a public address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return "metadata"
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_multicast:
+        return "multicast"
+    if isinstance(address, ipaddress.IPv4Address) and address in CGNAT:
+        return "CGNAT"
+    if address.is_unspecified:
+        return "unspecified"
+    if address.is_private:
+        return "private"
+    if address.is_reserved or not address.is_global:
+        return "reserved"
+    return None
+
+
+class GuardedBackend(AsyncNetworkBackend):
+    """httpcore network backend that connects only to addresses item links may reach."""
+
+    def __init__(self, inner: AsyncNetworkBackend | None = None) -> None:
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable | None = None,
+    ) -> AsyncNetworkStream:
+        addresses = await _resolve(host, port, timeout)
+        for address in addresses:
+            reason = refusal_reason(address)
+            if reason:
+                raise AddressRefused(f"refused: link points to {reason} address {address}")
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(
+                    str(address),
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                last_error = error
+        assert last_error is not None
+        raise last_error
+
+    async def connect_unix_socket(self, path: str, timeout=None, socket_options=None):
+        raise AddressRefused("refused: unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+async def _resolve(
+    host: str, port: int, timeout: float | None
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+    except OSError as error:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {error.strerror or error}") from None
+    addresses = []
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
+    return addresses
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx transport whose connection pool uses `GuardedBackend`.
+
+    httpx does not expose httpcore's `network_backend`, so the pool it built is replaced by
+    an equal one with the guard; no proxy is used for item links.
+    """
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(),
+        )
+
+
+class Fetcher:
+    """Fetches feeds (trusted) and item pages (guarded) with shared limits.
+
+    Use as `async with Fetcher(limits) as fetcher:`.
+    """
+
+    def __init__(self, limits: FetchLimits | None = None, *, allow_private_links: bool = False):
+        self.limits = limits or FetchLimits()
+        self.allow_private_links = allow_private_links
+        timeout = httpx.Timeout(
+            connect=self.limits.connect_timeout,
+            read=self.limits.read_timeout,
+            write=self.limits.read_timeout,
+            pool=self.limits.total_timeout,
+        )
+        headers = {"User-Agent": self.limits.user_agent, "Accept-Encoding": "gzip, deflate"}
+        # Keep every connection alive between polls: reconnecting dominates a 304's cost.
+        feed_limits = httpx.Limits(
+            max_connections=self.limits.feed_concurrency,
+            max_keepalive_connections=self.limits.feed_concurrency,
+        )
+        page_limits = httpx.Limits(
+            max_connections=self.limits.page_concurrency,
+            max_keepalive_connections=self.limits.page_concurrency,
+        )
+        self._feeds = httpx.AsyncClient(
+            timeout=timeout, headers=headers, limits=feed_limits, follow_redirects=False
+        )
+        page_transport = (
+            httpx.AsyncHTTPTransport(limits=page_limits, trust_env=False)
+            if allow_private_links
+            else _GuardedTransport(page_limits)
+        )
+        self._pages = httpx.AsyncClient(
+            timeout=timeout, headers=headers, transport=page_transport, follow_redirects=False
+        )
+        self._feed_slots = asyncio.Semaphore(self.limits.feed_concurrency)
+        self._page_slots = asyncio.Semaphore(self.limits.page_concurrency)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._feeds.aclose()
+        await self._pages.aclose()
+
+    async def fetch_feed(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET a feed, conditionally when validators are known; a 304 has an empty body."""
+        headers = {"Accept": _FEED_ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        async with self._feed_slots:
+            return await self._fetch(self._feeds, url, headers)
+
+    async def fetch_page(self, url: str) -> FetchResult:
+        """GET an item's page; its address must pass the guard unless private links are allowed."""
+        async with self._page_slots:
+            return await self._fetch(self._pages, url, {"Accept": _PAGE_ACCEPT})
+
+    async def _fetch(self, client: httpx.AsyncClient, url: str, headers: dict) -> FetchResult:
+        started = time.perf_counter()
+        final_url = url
+        try:
+            async with asyncio.timeout(self.limits.total_timeout):
+                result = await self._follow(client, url, headers)
+        except TimeoutError:
+            message = f"timed out after {_secs(self.limits.total_timeout)} in total fetching {url}"
+            result = FetchResult(url=url, final_url=final_url, error=message)
+        except FetchFailed as failure:
+            result = FetchResult(url=url, final_url=url, status=failure.status, error=str(failure))
+        except Exception as error:  # a hostile server must not take the poller down
+            message = f"unexpected {type(error).__name__} fetching {url}: {error}"
+            result = FetchResult(url=url, final_url=url, error=message)
+        return _with_seconds(result, time.perf_counter() - started)
+
+    async def _follow(self, client: httpx.AsyncClient, url: str, headers: dict) -> FetchResult:
+        current = url
+        for _hop in range(self.limits.max_redirects + 1):
+            _check_scheme(current)
+            request = client.build_request("GET", current, headers=headers)
+            try:
+                response = await client.send(request, stream=True)
+            except AddressRefused as refused:
+                raise FetchFailed(f"{refused} ({current})") from None
+            except httpx.HTTPError as error:
+                raise FetchFailed(self._describe(error, current)) from None
+            try:
+                if response.status_code in REDIRECT_STATUSES:
+                    location = response.headers.get("Location")
+                    if not location:
+                        raise FetchFailed(
+                            f"HTTP {response.status_code} without a Location from {current}",
+                            response.status_code,
+                        )
+                    current = urljoin(current, location.strip())
+                    continue
+                return await self._read(response, url, current)
+            finally:
+                await response.aclose()
+        raise FetchFailed(f"too many redirects (over {self.limits.max_redirects}) from {url}")
+
+    async def _read(self, response: httpx.Response, url: str, final_url: str) -> FetchResult:
+        status = response.status_code
+        validators = dict(
+            etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified")
+        )
+        if status == 304:
+            return FetchResult(url=url, final_url=final_url, status=304, **validators)
+        if not 200 <= status < 300:
+            raise FetchFailed(f"HTTP {status} from {final_url}", status)
+        body = await self._read_body(response, final_url)
+        return FetchResult(
+            url=url,
+            final_url=final_url,
+            status=status,
+            body=body,
+            content_type=response.headers.get("Content-Type"),
+            **validators,
+        )
+
+    async def _read_body(self, response: httpx.Response, url: str) -> bytes:
+        cap = self.limits.max_bytes
+        decoder = _Decoder(response.headers.get("Content-Encoding", ""), cap, url)
+        parts: list[bytes] = []
+        try:
+            async for raw in response.aiter_raw():
+                parts.append(decoder.decode(raw))
+            parts.append(decoder.flush())
+        except httpx.HTTPError as error:
+            raise FetchFailed(self._describe(error, url), response.status_code) from None
+        return b"".join(parts)
+
+    def _describe(self, error: httpx.HTTPError, url: str) -> str:
+        if isinstance(error, httpx.ConnectTimeout):
+            return f"timed out after {_secs(self.limits.connect_timeout)} connecting to {url}"
+        if isinstance(error, httpx.ReadTimeout):
+            return f"timed out after {_secs(self.limits.read_timeout)} reading {url}"
+        if isinstance(error, httpx.TimeoutException):
+            return f"timed out fetching {url}"
+        if isinstance(error, httpx.ConnectError):
+            return f"cannot connect to {url}: {error}"
+        if isinstance(error, httpx.RemoteProtocolError):
+            return f"broken HTTP response from {url}: {error}"
+        return f"{type(error).__name__} fetching {url}: {error}"
+
+
+class _Decoder:
+    """Undo Content-Encoding in bounded steps; stop as soon as the decoded size passes the cap."""
+
+    def __init__(self, encoding: str, cap: int, url: str) -> None:
+        codings = [part.strip().lower() for part in encoding.split(",") if part.strip()]
+        codings = [coding for coding in codings if coding != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise FetchFailed(f"unsupported content encoding {encoding!r} from {url}")
+        self.coding = codings[0] if codings else None
+        self.cap = cap
+        self.url = url
+        self.size = 0
+        self._zlib = None
+        if self.coding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif self.coding == "deflate":
+            self._zlib = zlib.decompressobj()
+        self._deflate_checked = self.coding != "deflate"
+
+    def decode(self, raw: bytes) -> bytes:
+        if self._zlib is None:
+            return self._count(raw)
+        if not self._deflate_checked:
+            self._deflate_checked = True
+            if raw and (raw[0] & 0x0F) != 8:  # no zlib header: raw deflate, as some servers send
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            # Ask for one byte more than the room left: getting it means the cap is passed,
+            # and the bomb never expands further than that.
+            out = self._zlib.decompress(raw, self.cap - self.size + 1)
+        except zlib.error as error:
+            raise FetchFailed(f"corrupt {self.coding} body from {self.url}: {error}") from None
+        return self._count(out)
+
+    def flush(self) -> bytes:
+        if self._zlib is None:
+            return b""
+        try:
+            return self._count(self._zlib.flush())
+        except zlib.error as error:
+            raise FetchFailed(f"corrupt {self.coding} body from {self.url}: {error}") from None
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise FetchFailed(f"body over {_size(self.cap)} cap from {self.url}")
+        return data
+
+
+def _check_scheme(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise FetchFailed(f"refused: malformed address {url!r}") from None
+    if parts.scheme not in ("http", "https"):
+        raise FetchFailed(f"refused: {parts.scheme or 'relative'} address {url!r} is not http(s)")
+    if not parts.hostname:
+        raise FetchFailed(f"refused: address without a host {url!r}")
+
+
+def _with_seconds(result: FetchResult, seconds: float) -> FetchResult:
+    return replace(result, seconds=seconds)
+
+
+def _secs(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale} {unit}"
+    return f"{count} bytes"

@@ -1,0 +1,470 @@
+"""One poll cycle: due feeds -> conditional fetch -> parse -> new entries -> pages -> extract ->
+language -> (score) -> store -> (on_stored), with every feed's state recorded.
+
+The event loop only waits: HTTP is async, parsing and extraction run in worker processes,
+and database calls and hooks run in threads. A page that fails falls back to the feed's own
+text; a feed that fails is recorded with a backoff and the other feeds go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import TracebackType
+from urllib.parse import urljoin
+
+from poller.config import FeedSpec
+from poller.fetch import Fetcher, FetchLimits, FetchResult
+from poller.parse import FeedEntry, ParsedFeed
+from poller.urls import canonical_url
+from poller.work import PageJob, PageOutcome, Workers, feed_fallback, parse_feed_job, process_page
+from storage import Article, FeedState, NewArticle, Store
+from storage.base import utcnow
+
+log = logging.getLogger(__name__)
+
+Score = Callable[[list[NewArticle]], list[NewArticle]]
+OnStored = Callable[[Article], None]
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    allow_private_links: bool = False  # let item links reach loopback/private addresses
+    workers: int | None = None  # extraction processes; None = one per core
+    max_backoff: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class PollProgress:
+    feeds_total: int
+    feeds_done: int
+    pages_total: int  # new entries whose pages are being fetched and extracted
+    pages_done: int
+    stored: int
+    finished: FeedReport | None = None  # set on the update that reports a feed as done
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    name: str
+    status: str  # "ok", "not-modified" or "error"
+    http_status: int | None = None
+    entries: int = 0  # entries in the feed body
+    new_articles: int = 0  # stored by this poll
+    pages_fetched: int = 0
+    fallbacks: int = 0  # stored from the feed's own text
+    error: str | None = None  # why the feed itself failed
+    warning: str | None = None  # e.g. a malformed feed that still had entries
+    errors: tuple[str, ...] = ()  # pages, scoring and hooks that failed; the feed went on
+    next_poll_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PollReport:
+    started_at: datetime
+    finished_at: datetime
+    feeds: tuple[FeedReport, ...]
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def entries(self) -> int:
+        return sum(feed.entries for feed in self.feeds)
+
+    @property
+    def new_articles(self) -> int:
+        return sum(feed.new_articles for feed in self.feeds)
+
+    @property
+    def pages_fetched(self) -> int:
+        return sum(feed.pages_fetched for feed in self.feeds)
+
+    @property
+    def fallbacks(self) -> int:
+        return sum(feed.fallbacks for feed in self.feeds)
+
+    @property
+    def errors(self) -> int:
+        return sum(len(feed.errors) + (feed.error is not None) for feed in self.feeds)
+
+    def count(self, status: str) -> int:
+        return sum(feed.status == status for feed in self.feeds)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    url: str  # canonical
+    link: str  # as the feed gave it; what is fetched
+    entry: FeedEntry
+
+
+class _Cycle:
+    """What one cycle shares between its feeds: URLs already taken, and progress counts."""
+
+    def __init__(self, feeds_total: int, on_progress: Callable[[PollProgress], None] | None):
+        self.claimed: set[str] = set()
+        self.feeds_total = feeds_total
+        self.feeds_done = self.pages_total = self.pages_done = self.stored = 0
+        self.on_progress = on_progress
+
+    def claim(self, url: str) -> bool:
+        if url in self.claimed:
+            return False
+        self.claimed.add(url)
+        return True
+
+    def bump(self, finished: FeedReport | None = None, **counts: int) -> None:
+        for name, count in counts.items():
+            setattr(self, name, getattr(self, name) + count)
+        if self.on_progress is not None:
+            self.on_progress(
+                PollProgress(
+                    self.feeds_total,
+                    self.feeds_done,
+                    self.pages_total,
+                    self.pages_done,
+                    self.stored,
+                    finished,
+                )
+            )
+
+
+class Poller:
+    """Polls a set of feeds into a Store; use as `async with Poller(...) as poller:`."""
+
+    def __init__(
+        self,
+        store: Store,
+        feeds: Sequence[FeedSpec],
+        settings: PollSettings | None = None,
+        *,
+        score: Score | None = None,
+        on_stored: OnStored | None = None,
+        on_progress: Callable[[PollProgress], None] | None = None,
+        workers: Workers | None = None,
+    ) -> None:
+        self.store = store
+        self.feeds = list(feeds)
+        self.settings = settings or PollSettings()
+        self.score = score
+        self.on_stored = on_stored
+        self.on_progress = on_progress
+        self._own_workers = workers is None
+        self.workers = workers or Workers(self.settings.workers)
+        self.fetcher: Fetcher | None = None
+        # Pages fetched but not yet extracted hold their bodies in memory: bound them.
+        self._article_slots = asyncio.Semaphore(self.settings.limits.page_concurrency * 2)
+
+    async def __aenter__(self) -> Poller:
+        feeds = [(feed.name, feed.url, feed.language) for feed in self.feeds]
+        await asyncio.to_thread(self.store.sync_feeds, feeds)
+        self.fetcher = Fetcher(
+            self.settings.limits, allow_private_links=self.settings.allow_private_links
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.fetcher is not None:
+            await self.fetcher.aclose()
+        if self._own_workers:
+            await asyncio.to_thread(self.workers.close)
+
+    async def poll(self, *, only_due: bool = False) -> PollReport:
+        """Poll every feed (or only those due), concurrently; never raises for a feed's failure."""
+        started = utcnow()
+        states = {state.name: state for state in await asyncio.to_thread(self.store.feed_states)}
+        due = [
+            feed for feed in self.feeds if not only_due or _is_due(states.get(feed.name), started)
+        ]
+        cycle = _Cycle(len(due), self.on_progress)
+        reports = await asyncio.gather(
+            *(self._poll_feed_safely(feed, states.get(feed.name), cycle) for feed in due)
+        )
+        return PollReport(started_at=started, finished_at=utcnow(), feeds=tuple(reports))
+
+    async def next_due(self) -> datetime | None:
+        states = await asyncio.to_thread(self.store.feed_states)
+        times = [state.next_poll_at or utcnow() for state in states]
+        return min(times) if times else None
+
+    async def run_forever(self, on_report: Callable[[PollReport], None]) -> None:
+        """Poll due feeds, sleep until the next one is due, repeat (until cancelled)."""
+        while True:
+            on_report(await self.poll(only_due=True))
+            next_due = await self.next_due()
+            wait = (next_due - utcnow()).total_seconds() if next_due else 60.0
+            await asyncio.sleep(min(max(wait, 1.0), 3600.0))
+
+    # --- one feed --------------------------------------------------------------------------
+
+    async def _poll_feed_safely(
+        self, feed: FeedSpec, state: FeedState | None, cycle: _Cycle
+    ) -> FeedReport:
+        try:
+            report = await self._poll_feed(feed, state, cycle)
+        except Exception as error:  # a bug or a dead database must not stop the other feeds
+            log.exception("poll of %s failed", feed.name)
+            report = await self._record_error(feed, state, f"internal error: {error!r}", None)
+        log.debug("%s", describe_feed(report))
+        cycle.bump(finished=report, feeds_done=1)
+        return report
+
+    async def _poll_feed(
+        self, feed: FeedSpec, state: FeedState | None, cycle: _Cycle
+    ) -> FeedReport:
+        assert self.fetcher is not None, "use Poller as an async context manager"
+        fetched = await self.fetcher.fetch_feed(
+            feed.url,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+        )
+        if fetched.error:
+            return await self._record_error(feed, state, fetched.error, fetched.status)
+        if fetched.not_modified:
+            return await self._record_not_modified(feed)
+        parsed = await self._parse(fetched)
+        if parsed.error:
+            return await self._record_error(feed, state, parsed.error, fetched.status)
+        candidates, skipped = await self._new_candidates(feed, parsed.entries, cycle)
+        cycle.bump(pages_total=len(candidates))
+        outcomes = await asyncio.gather(*(self._article(feed, c, cycle) for c in candidates))
+        articles = [article for article, _, _ in outcomes]
+        errors = [*skipped, *(note for _, _, notes in outcomes for note in notes)]
+        articles, score_error = await self._scored(articles)
+        stored, store_errors = await self._store(articles, cycle)
+        errors += [*score_error, *store_errors]
+        stored_urls = {article.url for article in stored}
+        now = utcnow()
+        next_poll = now + feed.interval
+        await asyncio.to_thread(
+            self._record_ok, feed, fetched, len(parsed.entries), len(stored), now, next_poll
+        )
+        return FeedReport(
+            name=feed.name,
+            status="ok",
+            http_status=fetched.status,
+            entries=len(parsed.entries),
+            new_articles=len(stored),
+            pages_fetched=sum(fetched_page for _, fetched_page, _ in outcomes),
+            fallbacks=sum(
+                article.source == "feed" and article.url in stored_urls for article in articles
+            ),
+            warning=parsed.warning,
+            errors=tuple(errors),
+            next_poll_at=next_poll,
+        )
+
+    async def _parse(self, fetched: FetchResult) -> ParsedFeed:
+        try:
+            return await self.workers.run(
+                parse_feed_job, fetched.body, fetched.content_type, fetched.final_url
+            )
+        except BrokenProcessPool:
+            return ParsedFeed(title="", entries=(), error="feed parser crashed on this feed")
+
+    async def _new_candidates(
+        self, feed: FeedSpec, entries: Sequence[FeedEntry], cycle: _Cycle
+    ) -> tuple[list[_Candidate], list[str]]:
+        """Entries whose canonical URL is neither stored nor taken this cycle, and the entries
+        skipped for want of a usable link."""
+        by_url: dict[str, _Candidate] = {}
+        skipped: list[str] = []
+        for entry in entries:
+            link = entry.link or (entry.guid if _is_web_link(entry.guid) else None)
+            try:
+                url = canonical_url(link, base=feed.url) if link else None
+            except ValueError:
+                url = None
+            if url is None:
+                skipped.append(f"entry without a usable link skipped: {entry.title[:80]!r}")
+                continue
+            by_url.setdefault(url, _Candidate(url=url, link=url_join(link, feed.url), entry=entry))
+        stored = await asyncio.to_thread(self.store.stored_urls, list(by_url))
+        fresh = [c for url, c in by_url.items() if url not in stored and cycle.claim(url)]
+        return fresh, skipped
+
+    async def _article(
+        self, feed: FeedSpec, candidate: _Candidate, cycle: _Cycle
+    ) -> tuple[NewArticle, bool, list[str]]:
+        """The article for one new entry, whether its page was fetched, and what went wrong."""
+        assert self.fetcher is not None
+        notes: list[str] = []
+        async with self._article_slots:
+            page = await self.fetcher.fetch_page(candidate.link)
+            if page.error:
+                notes.append(page.error)
+            job = PageJob(
+                url=candidate.url,
+                page=page.body if page.ok else None,
+                content_type=page.content_type,
+                language=feed.language,
+                title=candidate.entry.title,
+                feed_text=candidate.entry.content or candidate.entry.summary,
+            )
+            try:
+                outcome = await self.workers.run(process_page, job)
+            except BrokenProcessPool:
+                notes.append(f"extraction worker crashed on {candidate.link}")
+                outcome = await asyncio.to_thread(feed_fallback, job)
+        if outcome.note:
+            notes.append(outcome.note)
+        cycle.bump(pages_done=1)
+        return _new_article(feed, candidate, outcome), page.ok, notes
+
+    async def _scored(self, articles: list[NewArticle]) -> tuple[list[NewArticle], list[str]]:
+        if self.score is None or not articles:
+            return articles, []
+        try:
+            return await asyncio.to_thread(self.score, articles), []
+        except Exception as error:  # unscored articles are still worth keeping
+            log.exception("scoring failed")
+            return articles, [f"scoring failed: {error!r}"]
+
+    async def _store(
+        self, articles: list[NewArticle], cycle: _Cycle
+    ) -> tuple[list[Article], list[str]]:
+        stored: list[Article] = []
+        errors: list[str] = []
+        for new in articles:
+            article = await asyncio.to_thread(self.store.add_article, new)
+            if article is None:
+                continue  # another poll stored it meanwhile
+            stored.append(article)
+            cycle.bump(stored=1)
+            if self.on_stored is not None:
+                try:
+                    await asyncio.to_thread(self.on_stored, article)
+                except Exception as error:  # the article is stored; the hook can catch up
+                    log.exception("on_stored hook failed for %s", article.url)
+                    errors.append(f"on_stored failed for {article.url}: {error!r}")
+        return stored, errors
+
+    # --- feed state --------------------------------------------------------------------------
+
+    def _record_ok(
+        self,
+        feed: FeedSpec,
+        fetched: FetchResult,
+        items: int,
+        stored: int,
+        now: datetime,
+        next_poll: datetime,
+    ) -> None:
+        self.store.record_feed_ok(
+            feed.name,
+            at=now,
+            next_poll_at=next_poll,
+            http_status=fetched.status or 200,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            items=items,
+        )
+        if stored:
+            self.store.add_feed_articles(feed.name, stored)
+
+    async def _record_not_modified(self, feed: FeedSpec) -> FeedReport:
+        now = utcnow()
+        next_poll = now + feed.interval
+        await asyncio.to_thread(
+            self.store.record_feed_not_modified, feed.name, at=now, next_poll_at=next_poll
+        )
+        return FeedReport(
+            name=feed.name, status="not-modified", http_status=304, next_poll_at=next_poll
+        )
+
+    async def _record_error(
+        self, feed: FeedSpec, state: FeedState | None, error: str, http_status: int | None
+    ) -> FeedReport:
+        now = utcnow()
+        failures = (state.error_count if state else 0) + 1
+        next_poll = now + backoff(feed.interval, failures, self.settings.max_backoff)
+        await asyncio.to_thread(
+            self.store.record_feed_error,
+            feed.name,
+            error,
+            at=now,
+            next_poll_at=next_poll,
+            http_status=http_status,
+        )
+        return FeedReport(
+            name=feed.name,
+            status="error",
+            http_status=http_status,
+            error=error,
+            next_poll_at=next_poll,
+        )
+
+
+def backoff(interval: timedelta, failures: int, cap: timedelta) -> timedelta:
+    """Wait after `failures` consecutive errors: the interval doubled per failure, capped."""
+    return min(interval * 2 ** min(failures, 20), max(cap, interval))
+
+
+def url_join(link: str, base: str) -> str:
+    return urljoin(base, link.strip())
+
+
+async def poll_once(
+    store: Store,
+    feeds: Sequence[FeedSpec],
+    settings: PollSettings | None = None,
+    *,
+    score: Score | None = None,
+    on_stored: OnStored | None = None,
+    on_progress: Callable[[PollProgress], None] | None = None,
+) -> PollReport:
+    """Poll every feed once (a convenience for the CLI, the demo and tests)."""
+    poller = Poller(
+        store, feeds, settings, score=score, on_stored=on_stored, on_progress=on_progress
+    )
+    async with poller:
+        return await poller.poll()
+
+
+def _new_article(feed: FeedSpec, candidate: _Candidate, outcome: PageOutcome) -> NewArticle:
+    entry = candidate.entry
+    return NewArticle(
+        url=candidate.url,
+        feed=feed.name,
+        title=entry.title or outcome.title or candidate.url,
+        text=outcome.text,
+        lang=outcome.lang,
+        source=outcome.source,
+        published=entry.published or outcome.published,
+        author=entry.author or outcome.author,
+        guid=entry.guid,
+    )
+
+
+def _is_due(state: FeedState | None, now: datetime) -> bool:
+    return state is None or state.next_poll_at is None or state.next_poll_at <= now
+
+
+def _is_web_link(value: str | None) -> bool:
+    return bool(value) and value.startswith(("http://", "https://"))
+
+
+def describe_feed(report: FeedReport) -> str:
+    """One line on how a feed's poll went."""
+    if report.status == "error":
+        return f"{report.name}: error: {report.error}"
+    if report.status == "not-modified":
+        return f"{report.name}: not modified"
+    text = (
+        f"{report.name}: ok, {report.entries} entries, {report.new_articles} new, "
+        f"{report.pages_fetched} pages, {report.fallbacks} from feed text"
+    )
+    if report.warning:
+        text += f" (warning: {report.warning})"
+    if report.errors:
+        text += f"; {len(report.errors)} problems, first: {report.errors[0]}"
+    return text

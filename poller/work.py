@@ -1,0 +1,140 @@
+"""The CPU-bound steps of a poll, run in worker processes: parse a feed; decode, extract and
+detect the language of a page. Plain functions of plain, picklable values; the module imports
+only what they need so worker processes start light.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from poller.extract import extract_article
+from poller.language import detect_language
+from poller.pages import decode_html
+from poller.parse import ParsedFeed, parse_feed
+
+T = TypeVar("T")
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One new entry: its page (None when the fetch failed) and the feed's own text."""
+
+    url: str
+    page: bytes | None
+    content_type: str | None
+    language: str  # the feed's declared language, the prior for detection
+    title: str
+    feed_text: str  # content:encoded / Atom content, else the summary
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    text: str
+    lang: str
+    source: str  # "page" or "feed"
+    title: str | None = None
+    published: datetime | None = None
+    author: str | None = None
+    note: str | None = None  # why the page was not used, when that is worth reporting
+
+
+def process_page(job: PageJob) -> PageOutcome:
+    """Extract the article from the page, or fall back to the feed's text."""
+    if job.page is None:
+        return feed_fallback(job)
+    if not _is_html(job.content_type):
+        return feed_fallback(job, f"not an HTML page ({job.content_type}): {job.url}")
+    try:
+        extracted = extract_article(decode_html(job.page, job.content_type), url=job.url)
+    except Exception as error:  # a hostile page must cost one article, not the poll
+        return feed_fallback(job, f"extraction failed on {job.url}: {type(error).__name__}")
+    if extracted is None:
+        return feed_fallback(job)
+    return PageOutcome(
+        text=extracted.text,
+        lang=detect_language(extracted.text, prior=job.language),
+        source="page",
+        title=extracted.title,
+        published=extracted.published,
+        author=extracted.author,
+    )
+
+
+def feed_fallback(job: PageJob, note: str | None = None) -> PageOutcome:
+    text = job.feed_text.strip()
+    return PageOutcome(
+        text=text,
+        lang=detect_language(text or job.title, prior=job.language),
+        source="feed",
+        note=note,
+    )
+
+
+def parse_feed_job(body: bytes, content_type: str | None, url: str) -> ParsedFeed:
+    return parse_feed(body, content_type=content_type, url=url)
+
+
+def _is_html(content_type: str | None) -> bool:
+    if not content_type:
+        return True
+    return content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES
+
+
+class Workers:
+    """A process pool for the CPU-bound steps, rebuilt if a worker dies.
+
+    Workers come from a fork server that has already imported this module (and trafilatura),
+    so they start fast and never fork a process that has threads running.
+    """
+
+    def __init__(self, count: int | None = None) -> None:
+        self.count = max(1, count or os.cpu_count() or 1)
+        self._pool: Executor | None = None
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        pool = self._ensure()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _ensure(self) -> Executor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.count, mp_context=_context(), initializer=_ignore_interrupts
+            )
+        return self._pool
+
+    def _discard(self, pool: Executor) -> None:
+        if self._pool is pool:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C is for the main process, which then shuts the pool down; workers just finish."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
