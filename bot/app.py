@@ -7,22 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TextIO
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
+from bot.console import ConsoleAnnouncer, run_console
 from bot.delivery import Delivery, DeliveryConfig, StorySource
 from bot.digest import DigestConfig, DigestScheduler
 from bot.handlers import Services, add_handlers, register_commands
 from bot.logsafe import Redactor
 from bot.moderation import Moderation
+from bot.polling import PollJob
 from bot.sender import TelegramSender
 from bot.service import BotConfig, Subscriptions
 from bot.settings import Settings
 from bot.throttle import CommandThrottle
+from poller.config import load_feeds
+from poller.pipeline import PollSettings
+from storage import Store
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,12 +64,16 @@ class OneAtATime:
         except Exception:
             log.exception("%s failed; it runs again on schedule", self.name)
 
-    async def wait(self, timeout: float) -> None:
+    async def close(self, timeout: float) -> None:
+        """Let a running job finish (or cancel it after `timeout`), then close the job."""
         if self._task is not None and not self._task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout)
             except TimeoutError:
                 self._task.cancel()
+        close = getattr(self.job, "close", None)
+        if close is not None:
+            await close()
 
 
 @dataclass(frozen=True)
@@ -175,7 +186,7 @@ async def _on_start(application: Application) -> None:
 async def _on_stop(application: Application) -> None:
     parts = runtime(application)
     if parts.poll is not None:
-        await parts.poll.wait(timeout=30)
+        await parts.poll.close(timeout=30)
     await parts.delivery.stop()
 
 
@@ -195,6 +206,28 @@ async def _poll(context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime(context.application).poll.kick()
 
 
-def run_bot(application: Application) -> None:
-    """Long polling until SIGINT/SIGTERM; pending and `sending` rows are settled on start."""
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+def run(settings: Settings, *, out: TextIO | None = None) -> None:
+    """`repostwatch run`: the bot with long polling, or console mode without a token; either
+    way the feeds are polled on schedule. Returns on SIGINT/SIGTERM (Ctrl-C)."""
+    feeds = load_feeds(settings.feeds_path)
+    store = Store(settings.db_path)
+    poll = PollJob(store, feeds, PollSettings(allow_private_links=settings.allow_private_links))
+    try:
+        if settings.token:
+            application = build_application(settings, store, poll=poll)
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        else:
+            log.warning("no TELEGRAM_BOT_TOKEN: console mode, alerts are printed, not sent")
+            asyncio.run(_console(settings, store, poll, out or sys.stdout))
+    finally:
+        store.close()
+
+
+async def _console(settings: Settings, store, poll: PollJob, out: TextIO) -> None:
+    digest = DigestConfig(
+        default_time=settings.digest_time, tz=settings.tz, skip_empty=settings.digest_skip_empty
+    )
+    try:
+        await run_console(ConsoleAnnouncer(store, out, digest), poll)
+    finally:
+        await poll.close()
