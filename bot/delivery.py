@@ -398,7 +398,10 @@ class Delivery:
         if reader.moderator:
             label, who = (None, None)
             if self.labels is not None:
-                label, who = await _io(self.labels, story)
+                try:
+                    label, who = await _io(self.labels, story)
+                except Exception:  # the alert matters more than showing its label
+                    log.exception("could not read the label of story %s", story.id)
             return render_alert(story, reader, label=label, labelled_by=who)
         key = (story.id, story.updated_at, len(story.sources), reader.ui_lang, reader.story_langs)
         rendered = self._rendered_cache.get(key)

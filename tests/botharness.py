@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from telegram.ext import Application
@@ -14,6 +15,7 @@ from bot.delivery import DeliveryConfig
 from bot.settings import Settings
 from bot.throttle import CommandThrottle
 from storage import Store
+from storage.base import utcnow
 from tests.fakebotapi import FakeBotAPI, Message
 from tests.storyshelf import StoryShelf
 
@@ -80,6 +82,7 @@ async def running_bot(
     throttle: CommandThrottle | None = None,
     request_timeout: float = 2.0,
     stories: StoryShelf | None = None,
+    clock: Callable[[], datetime] = utcnow,
     **settings: object,
 ) -> AsyncIterator[Harness]:
     """Start the bot as `run_polling` would (initialize, post_init, polling, start) and stop it
@@ -95,6 +98,7 @@ async def running_bot(
         throttle=throttle,
         request_timeout=request_timeout,
         stories=stories if stories is not None else StoryShelf(),
+        clock=clock,
     )
     await app.initialize()
     await app.post_init(app)
