@@ -301,6 +301,12 @@ class Delivery:
                 message, problem = None, f"could not render: {error}"
             else:
                 problem = "its story is gone or no longer relevant"
+            if message is None:  # nothing to send: no rate slot, no API call
+                claimed = await _io(self.store.claim, item.id, at=self.clock())
+                if claimed is not None:
+                    await _io(self.store.mark_failed, claimed.id, problem, at=self.clock())
+                    tally.failed += 1
+                return "failed"
             async with self._in_flight:
                 await self.pacer.slot(item.chat_id)
                 if self._stopping:
@@ -308,10 +314,8 @@ class Delivery:
                 claimed = await _io(self.store.claim, item.id, at=self.clock())
                 if claimed is None:
                     return "skipped"  # someone else has it, or it is no longer pending
-                if message is None:
-                    await _io(self.store.mark_failed, claimed.id, problem, at=self.clock())
-                    tally.failed += 1
-                    return "failed"
+                if claimed.chat_id != item.chat_id:  # its chat migrated meanwhile
+                    message = await self._message_for(claimed) or message
                 result = await self.sender.send(claimed.chat_id, message)
             outcome = await self._record(claimed, message, result, tally)
             if outcome != "migrated":
