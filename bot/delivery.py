@@ -308,12 +308,9 @@ class Delivery:
                     tally.failed += 1
                 return "failed"
             async with self._in_flight:
-                await self.pacer.slot(item.chat_id)
-                if self._stopping:
-                    return "stopped"
-                claimed = await _io(self.store.claim, item.id, at=self.clock())
+                claimed = await self._claim_in_turn(item)
                 if claimed is None:
-                    return "skipped"  # someone else has it, or it is no longer pending
+                    return "skipped"  # stopping, or someone else has it, or no longer pending
                 if claimed.chat_id != item.chat_id:  # its chat migrated meanwhile
                     message = await self._message_for(claimed) or message
                 result = await self.sender.send(claimed.chat_id, message)
@@ -324,6 +321,18 @@ class Delivery:
             if item is None or item.status != "pending":
                 return "failed"
         return "migrated"
+
+    async def _claim_in_turn(self, item: OutboxItem) -> OutboxItem | None:
+        """Wait for the row's rate slot, then claim it; a RetryAfter that came back while the
+        claim was being written holds the request back (the row is released, not sent)."""
+        while True:
+            await self.pacer.slot(item.chat_id)
+            if self._stopping:
+                return None
+            claimed = await _io(self.store.claim, item.id, at=self.clock())
+            if claimed is None or not self.pacer.paused:
+                return claimed
+            await _io(self.store.release, claimed.id, "held back by a RetryAfter", at=self.clock())
 
     async def _record(
         self, item: OutboxItem, message: Rendered, result: SendResult, tally: Tally
