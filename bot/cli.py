@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from bot import cli_classify
 from bot.cli_extract import extract_command
 from bot.cli_poll import demo_command, feeds_command, poll_command
 from bot.cli_run import run_command
+from bot.cli_stories import stories
 from bot.settings import Settings, SettingsError
 
 
@@ -31,6 +33,10 @@ cli.add_command(poll_command)
 cli.add_command(feeds_command)
 cli.add_command(demo_command)
 cli.add_command(run_command)
+cli.add_command(stories)
+cli.add_command(cli_classify.train)
+cli.add_command(cli_classify.evaluate)
+cli.add_command(cli_classify.classify)
 
 
 def main() -> None:
