@@ -17,7 +17,6 @@ import logging
 import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from bot.sender import TelegramSender
 from storage import Store
 from tests.fakebotapi import FakeBotAPI
 from tests.storydata import made_story
-from tests.storyshelf import StoryShelf
+from tests.storywriter import StoryWriter
 
 
 def main() -> None:
@@ -50,9 +49,7 @@ async def broadcast(folder: Path, args: argparse.Namespace) -> None:
     store = Store(folder / "bench.db")
     now = datetime.now(UTC)
     subscribe_all(store, args.subscribers, now - timedelta(hours=1))
-    shelf = StoryShelf()
-    story = made_story(1, sources=3)
-    shelf.put(replace(story, created_at=now, updated_at=now))
+    StoryWriter(store).put(made_story(1, sources=3), at=now)
 
     api = FakeBotAPI(
         rate_limit=args.limit, random_429=args.inject, latency=args.latency / 1000, seed=1
@@ -70,7 +67,7 @@ async def broadcast(folder: Path, args: argparse.Namespace) -> None:
     )
     try:
         async with bot:
-            delivery = Delivery(store, TelegramSender(bot), config, stories=shelf)
+            delivery = Delivery(store, TelegramSender(bot), config)
             started = time.monotonic()
             runs = 0
             while True:

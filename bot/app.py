@@ -17,12 +17,13 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ContextTypes
 
 from bot.console import ConsoleAnnouncer, run_console
-from bot.delivery import Delivery, DeliveryConfig, StorySource
+from bot.delivery import Delivery, DeliveryConfig
 from bot.digest import DigestConfig, DigestScheduler
 from bot.handlers import Services, add_handlers, register_commands
 from bot.logsafe import Redactor
 from bot.moderation import Moderation
 from bot.polling import PollJob
+from bot.relevance import RelevanceHooks
 from bot.sender import TelegramSender
 from bot.service import BotConfig, Subscriptions
 from bot.settings import Settings
@@ -96,7 +97,7 @@ def bot_base_url(api_url: str) -> str:
 
 def build_application(
     settings: Settings,
-    store,
+    store: Store,
     *,
     poll: PollCycle | None = None,
     schedule: Schedule | None = None,
@@ -104,7 +105,6 @@ def build_application(
     throttle: CommandThrottle | None = None,
     request_timeout: float = 10.0,
     clock: Callable[[], datetime] = utcnow,
-    stories: StorySource | None = None,
 ) -> Application:
     if not settings.token:
         raise ValueError("a bot token is needed to build the Telegram application")
@@ -123,7 +123,7 @@ def build_application(
         .build()
     )
     tz = settings.tz
-    moderation = Moderation(store, settings.models_dir, clock=clock, stories=stories)
+    moderation = Moderation(store, settings.models_dir, clock=clock)
     subscriptions = Subscriptions(
         store,
         BotConfig(
@@ -133,7 +133,6 @@ def build_application(
             moderators=settings.moderators,
         ),
         clock=clock,
-        stories=stories,
     )
     add_handlers(
         application,
@@ -148,14 +147,12 @@ def build_application(
             delivery_config,
             labels=moderation.story_label,
             clock=clock,
-            stories=stories,
         ),
         digests=DigestScheduler(
             store,
             DigestConfig(
                 default_time=settings.digest_time, tz=tz, skip_empty=settings.digest_skip_empty
             ),
-            stories=stories,
         ),
         poll=OneAtATime("feed polling", poll) if poll is not None else None,
         schedule=schedule,
@@ -211,7 +208,12 @@ def run(settings: Settings, *, out: TextIO | None = None) -> None:
     way the feeds are polled on schedule. Returns on SIGINT/SIGTERM (Ctrl-C)."""
     feeds = load_feeds(settings.feeds_path)
     store = Store(settings.db_path)
-    poll = PollJob(store, feeds, PollSettings(allow_private_links=settings.allow_private_links))
+    poll = PollJob(
+        store,
+        feeds,
+        PollSettings(allow_private_links=settings.allow_private_links),
+        hooks=lambda: RelevanceHooks(store, settings.models_dir),
+    )
     try:
         if settings.token:
             application = build_application(settings, store, poll=poll)
@@ -223,7 +225,7 @@ def run(settings: Settings, *, out: TextIO | None = None) -> None:
         store.close()
 
 
-async def _console(settings: Settings, store, poll: PollJob, out: TextIO) -> None:
+async def _console(settings: Settings, store: Store, poll: PollJob, out: TextIO) -> None:
     digest = DigestConfig(
         default_time=settings.digest_time, tz=settings.tz, skip_empty=settings.digest_skip_empty
     )

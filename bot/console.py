@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import TextIO
 
-from bot.delivery import StorySource
 from bot.digest import DigestConfig, day_stories
 from bot.render import Reader, render_alert, render_digest, to_console
+from storage import Store
 from storage.base import utcnow
 from storage.records import Story
 
@@ -35,7 +35,7 @@ def print_alerts(stories: list[Story], out: TextIO, *, tz: tzinfo, lang: str = "
     return shown
 
 
-def new_stories(source: StorySource, since: datetime) -> list[Story]:
+def new_stories(source: Store, since: datetime) -> list[Story]:
     """Relevant stories created since then (not merely updated)."""
     return [story for story in source.stories_since(since) if story.created_at >= since]
 
@@ -45,7 +45,7 @@ class ConsoleAnnouncer:
 
     def __init__(
         self,
-        stories: StorySource,
+        stories: Store,
         out: TextIO,
         digest: DigestConfig,
         *,

@@ -17,22 +17,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Protocol
 
 from bot.render import Reader, Rendered, render_alert
 from bot.sender import Sender, SendResult
+from storage import Store
 from storage.base import utcnow
 from storage.records import OutboxItem, Story, Subscriber
 
 log = logging.getLogger(__name__)
 
 Labels = Callable[[Story], tuple[bool | None, str | None]]  # story -> (label, who), sync
-
-
-class StorySource(Protocol):
-    def story(self, story_id: int) -> Story | None: ...
-
-    def stories_since(self, since: datetime) -> list[Story]: ...
 
 
 @dataclass(frozen=True)
@@ -128,16 +122,14 @@ class Pacer:
 class Delivery:
     def __init__(
         self,
-        store,
+        store: Store,
         sender: Sender,
         config: DeliveryConfig | None = None,
         *,
-        stories: StorySource | None = None,
         labels: Labels | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
-        self.stories: StorySource = stories if stories is not None else store
         self.sender = sender
         self.config = config or DeliveryConfig()
         self.labels = labels
@@ -221,7 +213,7 @@ class Delivery:
     async def fan_out(self) -> int:
         """Enqueue each new relevant story's alert for every subscriber who wants it."""
         now = self.clock()
-        stories = await _io(self.stories.stories_since, now - self.config.story_window)
+        stories = await _io(self.store.stories_since, now - self.config.story_window)
         relevant = [story for story in stories if story.relevant]
         done = await _io(self.store.fanned_out, [story.id for story in relevant])
         added = 0
@@ -383,14 +375,14 @@ class Delivery:
         self._subscribers_cache.update(await _io(self.store.subscribers, chats))
         for row in rows:
             if row.kind == "alert" and int(row.ref) not in self._stories_cache:
-                self._stories_cache[int(row.ref)] = await _io(self.stories.story, int(row.ref))
+                self._stories_cache[int(row.ref)] = await _io(self.store.story, int(row.ref))
 
     async def _message_for(self, item: OutboxItem) -> Rendered | None:
         if item.kind != "alert":
             return Rendered(item.payload) if item.payload else None
         story_id = int(item.ref)
         if story_id not in self._stories_cache:
-            self._stories_cache[story_id] = await _io(self.stories.story, story_id)
+            self._stories_cache[story_id] = await _io(self.store.story, story_id)
         story = self._stories_cache[story_id]
         if story is None or not story.relevant:
             return None
@@ -429,7 +421,7 @@ class Delivery:
         now = self.clock()
         listed = await _io(self.store.sent_alert_sources, now - self.config.edit_window)
         for story_id, fewest in listed.items():
-            story = await _io(self.stories.story, story_id)
+            story = await _io(self.store.story, story_id)
             if story is None or len(story.sources) <= fewest or not story.relevant:
                 continue
             items = await _io(self.store.alerts_listing_fewer, story_id, len(story.sources))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot.delivery import StorySource
 from bot.render import Reader, render_digest, stories_for
+from storage import Store
 from storage.records import Story, Subscriber
 
 DAY = timedelta(days=1)
@@ -20,7 +20,7 @@ class DigestConfig:
     grace: timedelta = timedelta(hours=3)  # a digest more than this late is skipped
 
 
-def day_stories(stories: StorySource, end: datetime) -> list[Story]:
+def day_stories(stories: Store, end: datetime) -> list[Story]:
     """The relevant stories created in the 24 hours before `end`."""
     start = end - DAY
     return sorted(
@@ -43,9 +43,8 @@ def reader_of(
 class DigestScheduler:
     """Puts each subscriber's digest into the outbox once their local time has come."""
 
-    def __init__(self, store, config: DigestConfig, *, stories: StorySource | None = None):
+    def __init__(self, store: Store, config: DigestConfig):
         self.store = store
-        self.stories: StorySource = stories if stories is not None else store
         self.config = config
 
     def enqueue_due(self, now: datetime) -> int:
@@ -68,7 +67,7 @@ class DigestScheduler:
             if subscriber.subscribed_at >= scheduled:
                 continue  # subscribed after today's digest time: tomorrow's is the first
             if scheduled not in by_end:
-                by_end[scheduled] = day_stories(self.stories, scheduled)
+                by_end[scheduled] = day_stories(self.store, scheduled)
             key = (scheduled, subscriber.ui_lang, subscriber.story_langs)
             if key not in rendered:
                 rendered[key] = self._parts(by_end[scheduled], subscriber, day)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from poller.scoring import retrain
+from storage import Store
 from storage.base import utcnow
 from storage.records import Article, Story
 
@@ -48,30 +50,24 @@ class Retrained:
     """What /retrain reports: the verdict and the trainer's own figures."""
 
     activated: bool
+    refused: bool  # the new model was worse than the active one
     version: str | None
     text: str
-
-
-Retrain = Callable[[], Retrained]
 
 
 class Moderation:
     def __init__(
         self,
-        store,
+        store: Store,
         models_dir: Path,
         *,
-        retrain: Retrain | None = None,
         clock: Callable[[], datetime] = utcnow,
         review_window: timedelta = timedelta(days=3),
-        stories=None,
     ) -> None:
         self.store = store
-        self.stories = stories if stories is not None else store
         self.models_dir = models_dir
         self.clock = clock
         self.review_window = review_window
-        self._retrain = retrain or self._retrain_with_scoring
         self._training = asyncio.Lock()
 
     # -- labels ------------------------------------------------------------------------------------
@@ -98,7 +94,7 @@ class Moderation:
 
     async def label_story(self, story_id: int, relevant: bool, moderator: int) -> Story | None:
         """Label the story's headline article; None if the story is unknown."""
-        story = await asyncio.to_thread(self.stories.story, story_id)
+        story = await asyncio.to_thread(self.store.story, story_id)
         article_id = self.face_article(story) if story is not None else None
         if article_id is None:
             return None
@@ -152,11 +148,9 @@ class Moderation:
         async with self._training:
             return await asyncio.to_thread(self._retrain)
 
-    def _retrain_with_scoring(self) -> Retrained:
-        from poller.scoring import retrain  # the classifier glue; heavy imports, load on use
-
+    def _retrain(self) -> Retrained:
         report = retrain(self.store, self.models_dir)
-        return Retrained(report.activated, report.version, report.render())
+        return Retrained(report.activated, report.refused, report.version, report.render())
 
     # -- figures -------------------------------------------------------------------------------------
 

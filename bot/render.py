@@ -395,8 +395,10 @@ def _figures(metrics: object, prefix: str = "") -> list[str]:
 def render_retrained(retrained: Retrained, lang: str) -> str:
     if retrained.activated:
         verdict = text(lang, "retrain_activated", version=retrained.version)
-    else:
+    elif retrained.refused:
         verdict = text(lang, "retrain_kept")
+    else:
+        verdict = text(lang, "retrain_unchanged")
     report = shorten_lines(retrained.text, MAX_LENGTH - 200)
     return f"<b>{esc(verdict)}</b>\n<pre>{esc(report)}</pre>"
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 
-from bot.delivery import StorySource
 from bot.digest import day_stories, reader_of
 from bot.render import render_digest
 from bot.texts import ui_language
+from storage import Store
 from storage.base import utcnow
 from storage.records import Subscriber
 
@@ -30,14 +30,12 @@ class BotConfig:
 class Subscriptions:
     def __init__(
         self,
-        store,
+        store: Store,
         config: BotConfig,
         *,
-        stories: StorySource | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
-        self.stories: StorySource = stories if stories is not None else store
         self.config = config
         self.clock = clock
 
@@ -90,6 +88,6 @@ class Subscriptions:
         """The last 24 hours for this chat, as messages."""
         now = self.clock()
         found = await asyncio.to_thread(self.store.subscriber, chat_id)
-        stories = await asyncio.to_thread(day_stories, self.stories, now)
+        stories = await asyncio.to_thread(day_stories, self.store, now)
         reader = reader_of(found, self.config.tz, lang=ui_language(language_code))
         return render_digest(stories, reader, day=now.astimezone(self.config.tz).date())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,6 @@ from bot.throttle import CommandThrottle
 from storage import Store
 from storage.base import utcnow
 from tests.fakebotapi import FakeBotAPI, Message
-from tests.storyshelf import StoryShelf
 
 MODERATOR = 5001
 READER_RU = 6001
@@ -81,8 +80,8 @@ async def running_bot(
     delivery: DeliveryConfig | None = None,
     throttle: CommandThrottle | None = None,
     request_timeout: float = 2.0,
-    stories: StoryShelf | None = None,
     clock: Callable[[], datetime] = utcnow,
+    poll: Callable[[], Awaitable[object]] | None = None,
     **settings: object,
 ) -> AsyncIterator[Harness]:
     """Start the bot as `run_polling` would (initialize, post_init, polling, start) and stop it
@@ -97,8 +96,8 @@ async def running_bot(
         delivery=delivery,
         throttle=throttle,
         request_timeout=request_timeout,
-        stories=stories if stories is not None else StoryShelf(),
         clock=clock,
+        poll=poll,
     )
     await app.initialize()
     await app.post_init(app)

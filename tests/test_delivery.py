@@ -17,7 +17,7 @@ from bot.sender import TelegramSender
 from storage import Source, Store
 from tests.fakebotapi import FakeBotAPI
 from tests.storydata import fixture_stories
-from tests.storyshelf import StoryShelf
+from tests.storywriter import StoryWriter
 
 FAST = DeliveryConfig(rate=200, chat_interval=0.05)
 
@@ -41,13 +41,13 @@ async def bot(api):
 
 
 @pytest.fixture
-def shelf() -> StoryShelf:
-    return StoryShelf()
+def writer(store) -> StoryWriter:
+    return StoryWriter(store)
 
 
-def delivery_for(store, bot, shelf, config=FAST, **options) -> Delivery:
+def delivery_for(store, bot, config=FAST, **options) -> Delivery:
     sender = TelegramSender(bot, Redactor([bot.token]))
-    return Delivery(store, sender, config, stories=shelf, **options)
+    return Delivery(store, sender, config, **options)
 
 
 def now() -> datetime:
@@ -62,22 +62,21 @@ def subscribe(store: Store, chat_id: int, *, ago: timedelta = timedelta(hours=1)
         store.update_subscriber(chat_id, at=now(), **settings)
 
 
-def fresh(shelf: StoryShelf, number: int, *, minutes_ago: int = 5):
-    """A fixture story, made new: created a few minutes ago."""
+def fresh(writer: StoryWriter, number: int, *, minutes_ago: int = 5):
+    """A fixture story, stored as new: created a few minutes ago."""
     story = {story.id: story for story in fixture_stories()}[number]
-    created = now() - timedelta(minutes=minutes_ago)
-    return shelf.put(replace(story, created_at=created, updated_at=created))
+    return writer.put(story, at=now() - timedelta(minutes=minutes_ago))
 
 
-async def test_each_subscriber_gets_each_story_they_want_exactly_once(store, bot, api, shelf):
+async def test_each_subscriber_gets_each_story_they_want_exactly_once(store, bot, api, writer):
     subscribe(store, 1)  # both languages
     subscribe(store, 2, story_langs="ru", ui_lang="ru")
     subscribe(store, 3, story_langs="en")
     subscribe(store, 4, alerts=False)
     subscribe(store, 5, ago=timedelta(minutes=-1))  # subscribed after the stories appeared
-    fresh(shelf, 1)  # Russian, with an English source
-    fresh(shelf, 2)  # English only
-    delivery = delivery_for(store, bot, shelf)
+    fresh(writer, 1)  # Russian, with an English source
+    fresh(writer, 2)  # English only
+    delivery = delivery_for(store, bot)
 
     report = await delivery.run_once()
     assert (report.enqueued, report.sent) == (5, 5)
@@ -96,14 +95,14 @@ async def test_each_subscriber_gets_each_story_they_want_exactly_once(store, bot
     assert len(api.sent()) == 5
 
 
-async def test_retry_after_pauses_everything_and_the_row_goes_out_later(store, bot, api, shelf):
+async def test_retry_after_pauses_everything_and_the_row_goes_out_later(store, bot, api, writer):
     for chat_id in range(1, 7):
         subscribe(store, chat_id)
-    fresh(shelf, 2)
+    fresh(writer, 2)
     api.fail("sendMessage", "429", chat_id=3, retry_after=1)
     started = time.monotonic()
     paced = replace(FAST, rate=20)  # one request in flight at a time, as at Telegram's pace
-    report = await delivery_for(store, bot, shelf, config=paced).run_once()
+    report = await delivery_for(store, bot, config=paced).run_once()
     assert report.retried == 1 and report.sent == 6
     assert time.monotonic() - started >= 1.0
     assert api.early_requests == 0  # nothing was sent while Telegram said to wait
@@ -112,13 +111,13 @@ async def test_retry_after_pauses_everything_and_the_row_goes_out_later(store, b
     assert (retried.status, retried.attempts) == ("sent", 2)
 
 
-async def test_a_blocked_bot_deactivates_the_subscriber(store, bot, api, shelf):
+async def test_a_blocked_bot_deactivates_the_subscriber(store, bot, api, writer):
     subscribe(store, 1)
     subscribe(store, 2)
-    fresh(shelf, 1)
-    fresh(shelf, 2)
+    fresh(writer, 1)
+    fresh(writer, 2)
     api.fail("sendMessage", "403", chat_id=2, description="Forbidden: bot was blocked by the user")
-    report = await delivery_for(store, bot, shelf).run_once()
+    report = await delivery_for(store, bot).run_once()
     assert (report.sent, report.deactivated) == (2, 1)
     assert not store.subscriber(2).active
     assert [item.status for item in store.outbox_items(chat_id=2)] == ["failed", "failed"]
@@ -126,11 +125,11 @@ async def test_a_blocked_bot_deactivates_the_subscriber(store, bot, api, shelf):
     assert len(api.sent(1)) == 2 and api.sent(2) == []
 
 
-async def test_a_migrated_group_is_followed_to_its_new_id(store, bot, api, shelf):
+async def test_a_migrated_group_is_followed_to_its_new_id(store, bot, api, writer):
     subscribe(store, -100)
-    fresh(shelf, 2)
+    fresh(writer, 2)
     api.fail("sendMessage", "migrate", chat_id=-100, migrate_to=-1009)
-    report = await delivery_for(store, bot, shelf).run_once()
+    report = await delivery_for(store, bot).run_once()
     assert (report.migrated, report.sent) == (1, 1)
     assert store.subscriber(-100) is None and store.subscriber(-1009).active
     (item,) = store.outbox_items()
@@ -138,45 +137,45 @@ async def test_a_migrated_group_is_followed_to_its_new_id(store, bot, api, shelf
     assert [m.chat_id for m in api.sent()] == [-1009]
 
 
-async def test_a_bad_request_fails_the_row_with_the_error(store, bot, api, shelf):
+async def test_a_bad_request_fails_the_row_with_the_error(store, bot, api, writer):
     subscribe(store, 1)
-    fresh(shelf, 2)
+    fresh(writer, 2)
     api.fail("sendMessage", "400", chat_id=1, description="Bad Request: chat not found")
-    report = await delivery_for(store, bot, shelf).run_once()
+    report = await delivery_for(store, bot).run_once()
     assert report.failed == 1
     (item,) = store.outbox_items()
     assert item.status == "failed" and "Chat not found" in item.last_error
     assert bot.token not in item.last_error
 
 
-async def test_a_hang_leaves_the_row_uncertain_and_it_is_never_resent(store, bot, api, shelf):
+async def test_a_hang_leaves_the_row_uncertain_and_it_is_never_resent(store, bot, api, writer):
     subscribe(store, 1)
     subscribe(store, 2)
-    fresh(shelf, 2)
+    fresh(writer, 2)
     api.fail("sendMessage", "hang", chat_id=1, hang_seconds=3)
-    delivery = delivery_for(store, bot, shelf)
+    delivery = delivery_for(store, bot)
     report = await delivery.run_once()
     assert (report.uncertain, report.sent) == (1, 1)
     item = store.outbox_items(chat_id=1)[0]
     assert item.status == "uncertain" and "TimedOut" in item.last_error
     await delivery.run_once()
-    await delivery_for(store, bot, shelf).run_once()  # a restart does not resend it either
+    await delivery_for(store, bot).run_once()  # a restart does not resend it either
     assert len(api.sent(1)) == 1  # Telegram took it once; it was never sent again
 
 
 async def test_restart_sends_pending_rows_once_and_never_resends_sending_ones(
-    store, bot, api, shelf
+    store, bot, api, writer
 ):
     subscribe(store, 1)
     subscribe(store, 2)
     subscribe(store, 3)
-    story = fresh(shelf, 2)
+    story = fresh(writer, 2)
     at = now()
     store.fan_out_alert(story.id, [1, 2, 3], at=at)
     first = store.due_outbox(now=at)[0]
     store.claim(first.id, at=at)  # the process died during this row's API call
 
-    delivery = delivery_for(store, bot, shelf)  # the process starts again
+    delivery = delivery_for(store, bot)  # the process starts again
     assert await delivery.recover() == 1
     report = await delivery.run_once()
     assert report.sent == 2
@@ -186,14 +185,14 @@ async def test_restart_sends_pending_rows_once_and_never_resends_sending_ones(
     assert (await delivery.run_once()).sent == 0
 
 
-async def test_an_alert_is_edited_when_its_story_gains_sources(store, bot, api, shelf):
+async def test_an_alert_is_edited_when_its_story_gains_sources(store, bot, api, writer):
     subscribe(store, 1)
-    story = fresh(shelf, 2)
-    delivery = delivery_for(store, bot, shelf, config=replace(FAST, edit_every=timedelta(0)))
+    story = fresh(writer, 2)
+    delivery = delivery_for(store, bot, config=replace(FAST, edit_every=timedelta(0)))
     await delivery.run_once()
     assert "Sources (1):" in api.last(1).text
 
-    shelf.add_source(
+    writer.add_source(
         story.id,
         Source(
             article_id=99,
@@ -212,22 +211,13 @@ async def test_an_alert_is_edited_when_its_story_gains_sources(store, bot, api, 
     assert (await delivery.run_once()).edited == 0
 
 
-async def test_a_story_that_is_no_longer_relevant_is_not_sent(store, bot, api, shelf):
+async def test_a_request_that_never_left_goes_back_to_pending(store, writer):
     subscribe(store, 1)
-    story = fresh(shelf, 2)
-    store.fan_out_alert(story.id, [1], at=now())
-    shelf.put(replace(story, relevant=False))
-    report = await delivery_for(store, bot, shelf).run_once()
-    assert report.failed == 1 and api.sent() == []
-
-
-async def test_a_request_that_never_left_goes_back_to_pending(store, shelf):
-    subscribe(store, 1)
-    fresh(shelf, 2)
+    fresh(writer, 2)
     unreachable = ExtBot("1:abcdefghij", base_url=f"http://127.0.0.1:{free_port()}/bot")
     await unreachable.request.initialize()  # no getMe: there is nobody to answer it
     try:
-        report = await delivery_for(store, unreachable, shelf).run_once()
+        report = await delivery_for(store, unreachable).run_once()
     finally:
         await unreachable.request.shutdown()
     assert report.not_sent == 1
