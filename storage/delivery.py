@@ -373,16 +373,6 @@ class DeliveryStore(StoreBase):
             at,
         )
 
-    def move_to_chat(self, item_id: int, chat_id: int, *, at: datetime) -> bool:
-        """Point a row at a migrated chat's new id; False if the new chat has its twin."""
-        with self.transaction() as conn:
-            return bool(
-                conn.execute(
-                    "UPDATE OR IGNORE outbox SET chat_id = ?, updated_at = ? WHERE id = ?",
-                    (chat_id, to_db_time(at), item_id),
-                ).rowcount
-            )
-
     def recover_outbox(self, *, at: datetime) -> int:
         """At start-up: rows a crash left `sending` become `uncertain`; returns how many."""
         with self.transaction() as conn:
@@ -434,14 +424,6 @@ class DeliveryStore(StoreBase):
             (str(story_id), sources),
         )
         return [_item(row) for row in rows]
-
-    def sent_alert(self, story_id: int, chat_id: int) -> OutboxItem | None:
-        rows = self.query(
-            """SELECT * FROM outbox WHERE kind = 'alert' AND ref = ? AND chat_id = ?
-                AND status = 'sent'""",
-            (str(story_id), chat_id),
-        )
-        return _item(rows[0]) if rows else None
 
     def set_rendered_sources(self, item_id: int, count: int, *, at: datetime) -> None:
         with self.transaction() as conn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -156,10 +155,6 @@ class Subscriber:
     active: bool
     subscribed_at: datetime  # stories created before this are never sent as alerts
     updated_at: datetime
-
-    def wants(self, languages: Iterable[str]) -> bool:
-        """Whether a story reported in these languages is one this subscriber reads."""
-        return self.story_langs == "both" or self.story_langs in set(languages)
 
 
 @dataclass(frozen=True)
