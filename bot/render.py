@@ -374,10 +374,28 @@ def render_stats(stats: Stats, lang: str) -> str:
             )
         )
     )
-    figures = _figures(stats.model_metrics)[:20]
+    figures = _model_figures(stats.model_metrics)
     if figures:
         lines.append("<pre>" + esc("\n".join(figures)) + "</pre>")
     return "\n".join(lines)
+
+
+def _model_figures(metrics: dict) -> list[str]:
+    """Precision, recall and F1 per language when the trainer reported them; otherwise the
+    first numbers found."""
+    per_language = [
+        f"{lang:>3}  P {values['precision']:.3f}  R {values['recall']:.3f}  F1 {values['f1']:.3f}"
+        for lang, values in (metrics.get("languages") or {}).items()
+        if isinstance(values, dict) and {"precision", "recall", "f1"} <= values.keys()
+    ]
+    if not per_language:
+        return _figures(metrics)[:20]
+    overall = [
+        f"{name}: {metrics[name]:.3f}"
+        for name in ("quality", "average_precision")
+        if isinstance(metrics.get(name), float)
+    ]
+    return per_language + overall
 
 
 def _figures(metrics: object, prefix: str = "") -> list[str]:

@@ -125,7 +125,8 @@ async def test_stats_show_counts_and_the_model(store, tmp_path) -> None:
         stats = await bot.command("/stats", user_id=MODERATOR)
     assert "Subscribers: 1 active of 1" in stats.text
     assert "Model v-test: threshold 0.31, 990 training examples" in stats.text
-    assert "f1 ru: 0.964" in stats.text
+    assert " ru  P 0.936  R 0.995  F1 0.964" in stats.text
+    assert "quality: 0.965" in stats.text
 
 
 async def test_retrain_trains_off_the_event_loop_and_reports(store, tmp_path) -> None:
@@ -141,7 +142,14 @@ async def test_retrain_trains_off_the_event_loop_and_reports(store, tmp_path) ->
 
 
 def record_model(store, *, threshold: float) -> None:
-    metrics = {"f1": {"ru": 0.9642, "en": 0.9661}, "precision": {"ru": 0.936}}
+    metrics = {
+        "languages": {
+            "ru": {"precision": 0.936, "recall": 0.995, "f1": 0.9642, "tp": 189},
+            "en": {"precision": 0.939, "recall": 0.994, "f1": 0.9661, "tp": 169},
+        },
+        "quality": 0.9651,
+        "folds": 5,
+    }
     store.record_model(
         "v-test",
         data_hash="abc",
