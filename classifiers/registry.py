@@ -100,21 +100,33 @@ class ModelMetadata:
         )
 
 
-def new_version(models_dir: Path, data_hash: str, now: datetime) -> str:
-    """Sortable by time, says which data, unused in models_dir: "20261121-054012-3fa9c2d1"."""
+def new_version(
+    models_dir: Path, data_hash: str, now: datetime, taken: frozenset[str] = frozenset()
+) -> str:
+    """Sortable by time, says which data, unused in models_dir and not in `taken`:
+    "20261121-054012-3fa9c2d1"."""
     base = f"{now.astimezone(UTC):%Y%m%d-%H%M%S}-{data_hash[:8]}"
     version, suffix = base, 1
-    while any(path.exists() for path in _paths(models_dir, version)):
+    while version in taken or any(path.exists() for path in _paths(models_dir, version)):
         suffix += 1
         version = f"{base}-{suffix}"
     return version
 
 
-def save(models_dir: Path, trained: TrainedModel, *, now: datetime | None = None) -> ModelMetadata:
-    """Write `<version>.skops` and `<version>.json` under a new version; returns the metadata."""
+def save(
+    models_dir: Path,
+    trained: TrainedModel,
+    *,
+    now: datetime | None = None,
+    taken: frozenset[str] = frozenset(),
+) -> ModelMetadata:
+    """Write `<version>.skops` and `<version>.json` under a new version; returns the metadata.
+
+    `taken` holds versions recorded elsewhere (the database) whose files may be gone.
+    """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     models_dir.mkdir(parents=True, exist_ok=True)
-    version = new_version(models_dir, trained.data_hash, now)
+    version = new_version(models_dir, trained.data_hash, now, taken)
     model_path, metadata_path = _paths(models_dir, version)
     pipeline, vocabularies = _without_vocabularies(trained.model.pipeline)
     payload = {

@@ -203,7 +203,8 @@ def moderator_examples(store: Store) -> list[Example]:
 
 def _record(store: Store, models_dir: Path, trained: TrainedModel) -> str:
     now = datetime.now(UTC)
-    metadata = registry.save(models_dir, trained, now=now)
+    recorded = frozenset(record.version for record in store.model_records())
+    metadata = registry.save(models_dir, trained, now=now, taken=recorded)
     store.record_model(
         metadata.version,
         data_hash=metadata.data_hash,
