@@ -9,7 +9,8 @@ Two kinds of evidence, both pure functions of (title, text, lang):
   "Krupenko" → `nm:krpnk`), surnames that follow a first name or an initial (`per:`), first
   names (`fn:`) and whole names (`fio:srg.krpnk`), organisations named differently in each
   language (`org:fbk`), articles of law (`law:20.3.3`), money, prison terms and ages
-  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, and links.
+  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, and links;
+  a name that is a city also gives a place key (`geo:brnl`).
 
 The keys of the headline and lead are kept apart (`lead_keys`), together with the stage of the
 case the lead reports (`stage:case`, `stage:verdict`, `stage:appeal`), so that an arrest and a
@@ -167,6 +168,21 @@ rf moscow's mr mrs ms dr according police's meanwhile monday tuesday wednesday t
 saturday sunday january february march april may june july august september october november
 december jan feb mar apr jun jul aug sep sept oct nov dec photo video reuters ap afp tass ria
 interfax news the moscow times meduza ovd info mediazona novaya gazeta bbc rbc
+"""
+# Cities where courts sit (not Moscow: too common to tell events apart). A name that is also a
+# common first name or surname (Владимир, Королев, Пушкин) is left out.
+_CITIES = """
+петербург новосибирск екатеринбург казань новгород челябинск самара омск ростов красноярск
+воронеж пермь волгоград краснодар саратов тюмень тольятти ижевск барнаул ульяновск иркутск
+хабаровск ярославль владивосток махачкала томск оренбург кемерово новокузнецк рязань астрахань
+челны пенза киров липецк чебоксары калининград курск сочи ставрополь тверь магнитогорск иваново
+брянск белгород сургут архангельск тагил калуга смоленск якутск саранск череповец курган
+вологда владикавказ подольск грозный мурманск тамбов стерлитамак петрозаводск кострома
+нижневартовск новороссийск таганрог сыктывкар нальчик дзержинск братск ангарск благовещенск
+псков бийск рыбинск армавир северодвинск абакан норильск уссурийск новочеркасск златоуст
+альметьевск миасс керчь копейск пятигорск находка хасавюрт рубцовск майкоп коломна березники
+кисловодск серпухов симферополь севастополь ялта евпатория феодосия магадан элиста черкесск
+назрань биробиджан салехард кызыл клинцы тобольск печора воркута обнинск
 """
 _EXONYMS = {
     "moscow": "москва",
@@ -473,6 +489,7 @@ def _name_keys(text: str) -> dict[str, int]:
             _note(keys, (f"fio:{f}.{s}" for f in first_name for s in surnames), at)
         elif not _is_common(word) and (not starts[index] or skeletons & proper):
             _note(keys, (f"nm:{s}" for s in skeletons if len(s) >= 3), at)
+            _note(keys, (f"geo:{s}" for s in skeletons & _CITY_SKELETONS), at)
         expect_surname, first_name = False, frozenset()
     return keys
 
@@ -568,6 +585,9 @@ def _common_stems() -> frozenset[str]:
 
 
 _IRREGULAR_STEMS = {"павл": "павел", "льв": "лев", "петр": "петр"}
+_CITY_SKELETONS = frozenset(
+    skeleton for city in _CITIES.split() for skeleton in name_skeletons(city) if len(skeleton) >= 3
+)
 _FIRST_NAME_FORMS_RU = frozenset(_FIRST_NAMES_RU.split())
 _FIRST_NAME_FORMS_LATIN = frozenset(_FIRST_NAMES_LATIN.split())
 _COMMON = _common_stems()

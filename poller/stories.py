@@ -43,6 +43,7 @@ DUPLICATE_WINDOW = timedelta(days=2)  # how long a report stays findable as a ne
 POSTINGS_PER_KEY = 32  # the newest articles per key; older ones are reached by rarer keys
 CANDIDATES = 12  # best key-index candidates judged in full, per new article
 LSH_CANDIDATES = 16  # the newest near-duplicates judged in full (templated texts crowd buckets)
+FOLLOWUP_CANDIDATES = 8  # the newest earlier stories of the same person judged as parents
 STAGE_GRACE = timedelta(hours=36)  # a detention and that day's court ruling are one story
 
 # How much a shared key says, by type. Names first: a surname after a first name or initial is
@@ -120,7 +121,8 @@ def compare(new: Report, old: Report, *, window: timedelta = DEFAULT_WINDOW) -> 
     first name and surname, or they share a name, place, organisation or link and enough
     other facts (`MIN_SHARED_WEIGHT`, `MIN_OVERLAP`) — unless something contradicts it: the
     leads name different people (or one surname with different first names), give different
-    fines, terms or ages, or report different stages of a case more than `STAGE_GRACE` apart.
+    fines, terms, ages or cities, or report different stages of a case more than
+    `STAGE_GRACE` apart.
     A report of the same person that is not the same event is a follow-up.
     """
     shared = _as_set(new.keys).intersection(old.keys)
@@ -177,7 +179,7 @@ def _lead(report: Report) -> dict[str, list[str]]:
     return found
 
 
-_LEAD_KINDS = frozenset({"per", "fio", "stage", *CONFLICT_TYPES})
+_LEAD_KINDS = frozenset({"per", "fio", "geo", "stage", *CONFLICT_TYPES})
 
 
 def _names_any(surnames: Iterable[str], report: Report) -> bool:
@@ -204,8 +206,8 @@ def _first_names(lead: dict, surname: str) -> set[str]:
 
 
 def _facts_conflict(new: Report, mine: dict, old: Report, theirs: dict) -> bool:
-    """Both leads give a fine, a term or an age, and neither text has the other's value."""
-    for kind in CONFLICT_TYPES:
+    """Both leads give a fine, a term, an age or a city, and neither text has the other's."""
+    for kind in (*CONFLICT_TYPES, "geo"):
         if (
             mine.get(kind)
             and theirs.get(kind)
@@ -294,11 +296,14 @@ class _Index:
 class _Stories:
     """Relevant stories of the follow-up window, by the people their first report names.
 
-    Only what finding a parent needs is kept (names, laws, organisations, the stage), so a
-    year of stories stays small.
+    Only what finding a parent needs is kept (names, laws, organisations, the stage and the
+    facts that can contradict), so a year of stories stays small. A person is looked up by
+    whole name when the lead gives one, else by surname; only the newest
+    `FOLLOWUP_CANDIDATES` stories are judged.
     """
 
-    KINDS = frozenset({"per", "nm", "fn", "fio", "law", "org", "stage", *CONFLICT_TYPES})
+    KINDS = frozenset({"per", "nm", "fn", "fio", "geo", "law", "org", "stage", *CONFLICT_TYPES})
+    BY = frozenset({"per", "fio"})
 
     def __init__(self) -> None:
         self.firsts: dict[int, Report] = {}
@@ -312,8 +317,8 @@ class _Stories:
         self.firsts[report.story_id] = slim
         self.order.append(report.story_id)
         for key in slim.keys:
-            if _kind(key) in {"per", "nm"}:
-                posting = self.by_person.setdefault(sys.intern(key), [])
+            if _kind(key) in self.BY:
+                posting = self.by_person.setdefault(key, [])
                 posting.append(report.story_id)
                 if len(posting) > POSTINGS_PER_KEY:
                     del posting[0]
@@ -330,12 +335,14 @@ class _Stories:
                         del self.by_person[key]
 
     def candidates(self, probe: Report) -> list[Report]:
+        names = [key for key in probe.lead_keys if _kind(key) == "fio"] or [
+            key for key in probe.lead_keys if _kind(key) == "per"
+        ]
         story_ids: set[int] = set()
-        for key in probe.lead_keys:
-            if _kind(key) == "per":
-                story_ids.update(self.by_person.get(key, ()))
-                story_ids.update(self.by_person.get("nm:" + key.partition(":")[2], ()))
-        return [self.firsts[story_id] for story_id in story_ids if story_id in self.firsts]
+        for key in names:
+            story_ids.update(self.by_person.get(key, ()))
+        newest = heapq.nlargest(FOLLOWUP_CANDIDATES, story_ids)
+        return [self.firsts[story_id] for story_id in newest if story_id in self.firsts]
 
     def __len__(self) -> int:
         return len(self.firsts)
