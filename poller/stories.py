@@ -222,6 +222,30 @@ def _stage_conflict(mine: dict, theirs: dict) -> bool:
     return bool(mine.get("stage") and theirs.get("stage") and mine["stage"] != theirs["stage"])
 
 
+class _Postings:
+    """Key -> the ids filed under it, oldest first, at most `POSTINGS_PER_KEY` of them."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, list[int]] = {}
+
+    def add(self, key: str, item: int) -> None:
+        posting = self.lists.setdefault(key, [])
+        posting.append(item)
+        if len(posting) > POSTINGS_PER_KEY:
+            del posting[0]
+
+    def remove_oldest(self, key: str, item: int) -> None:
+        """Forget `item` under `key` if it is the oldest there (ids leave in filing order)."""
+        posting = self.lists.get(key)
+        if posting and posting[0] == item:
+            del posting[0]
+            if not posting:
+                del self.lists[key]
+
+    def get(self, key: str) -> list[int]:
+        return self.lists.get(key, [])
+
+
 class _Index:
     """Reports of the window by key, and of its last days by MinHash band; bounded work per query.
 
@@ -234,7 +258,7 @@ class _Index:
         self.order: deque[int] = deque()
         self.lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
         self.in_lsh: deque[int] = deque()
-        self.postings: dict[str, list[int]] = {}
+        self.postings = _Postings()
 
     def add(self, report: Report, *, near_duplicates: bool = True) -> None:
         self.reports[report.article_id] = report
@@ -243,25 +267,16 @@ class _Index:
             self.lsh.insert(report.article_id, as_minhash(report.minhash), check_duplication=False)
             self.in_lsh.append(report.article_id)
         for key in report.keys:
-            if _weight(key) <= 0:
-                continue
-            posting = self.postings.setdefault(sys.intern(key), [])
-            posting.append(report.article_id)
-            if len(posting) > POSTINGS_PER_KEY:
-                del posting[0]
+            if _weight(key) > 0:
+                self.postings.add(key, report.article_id)
 
     def evict_before(self, moment: datetime, *, near_duplicates_before: datetime) -> None:
         while self.in_lsh and self.reports[self.in_lsh[0]].at < near_duplicates_before:
             self.lsh.remove(self.in_lsh.popleft())
         while self.order and self.reports[self.order[0]].at < moment:
             article_id = self.order.popleft()
-            report = self.reports.pop(article_id)
-            for key in report.keys:
-                posting = self.postings.get(key)
-                if posting and posting[0] == article_id:
-                    del posting[0]
-                    if not posting:
-                        del self.postings[key]
+            for key in self.reports.pop(article_id).keys:
+                self.postings.remove_oldest(key, article_id)
 
     def candidates(self, probe: Report) -> list[Report]:
         """Near-duplicates by LSH, then the reports sharing the most of the probe's rarer keys.
@@ -308,7 +323,7 @@ class _Stories:
     def __init__(self) -> None:
         self.firsts: dict[int, Report] = {}
         self.order: deque[int] = deque()
-        self.by_person: dict[str, list[int]] = {}
+        self.by_person = _Postings()
 
     def add(self, report: Report) -> None:
         if report.story_id in self.firsts:
@@ -318,21 +333,13 @@ class _Stories:
         self.order.append(report.story_id)
         for key in slim.keys:
             if _kind(key) in self.BY:
-                posting = self.by_person.setdefault(key, [])
-                posting.append(report.story_id)
-                if len(posting) > POSTINGS_PER_KEY:
-                    del posting[0]
+                self.by_person.add(key, report.story_id)
 
     def evict_before(self, moment: datetime) -> None:
         while self.order and self.firsts[self.order[0]].at < moment:
             story_id = self.order.popleft()
-            report = self.firsts.pop(story_id)
-            for key in report.keys:
-                posting = self.by_person.get(key)
-                if posting and posting[0] == story_id:
-                    del posting[0]
-                    if not posting:
-                        del self.by_person[key]
+            for key in self.firsts.pop(story_id).keys:
+                self.by_person.remove_oldest(key, story_id)
 
     def candidates(self, probe: Report) -> list[Report]:
         names = [key for key in probe.lead_keys if _kind(key) == "fio"] or [
@@ -340,7 +347,7 @@ class _Stories:
         ]
         story_ids: set[int] = set()
         for key in names:
-            story_ids.update(self.by_person.get(key, ()))
+            story_ids.update(self.by_person.get(key))
         newest = heapq.nlargest(FOLLOWUP_CANDIDATES, story_ids)
         return [self.firsts[story_id] for story_id in newest if story_id in self.firsts]
 
