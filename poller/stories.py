@@ -401,6 +401,9 @@ class StoryMatcher:
         probe = report_of(article)
         summary = summarize(article.title, article.text, article.lang, self.summary_limit)
         with self._lock:
+            known = self._index.reports.get(article.id)
+            if known is not None:  # assigned already, through another copy of the record
+                return Assignment(article.id, known.story_id, False, "assigned")
             self._advance_clock(probe.at)
             found = self._match(probe)
             with self.store.transaction():

@@ -56,6 +56,9 @@ def test_a_repolled_article_and_its_copy_under_a_new_address_make_one_story(
     item = report("barnaul-sokolovsky", "tass-ru")
     first = matcher.assign(store_report(store, item), relevant=True)
     again = matcher.assign(store.article(first.article_id), relevant=True)
+    # the record the poller got back from add_article still has no story
+    stale = matcher.assign(replace(store.article(first.article_id), story_id=None), relevant=True)
+    assert (stale.story_id, stale.reason) == (first.story_id, "assigned")
     moved = matcher.assign(
         store_report(store, item, url=item["url"] + "?utm_source=rss"), relevant=True
     )
