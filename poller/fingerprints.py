@@ -264,20 +264,8 @@ _LAW_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,2}){0,2}")
 _LAW_BARE = re.compile(r"(?<![\d.,])(\d{1,3}\.\d{1,2}(?:\.\d)?)(?![\d.]*\d)")
 _LAW_BARE_EN = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,2}\.\d)(?![\d.]*\d)")  # 20.3.3, not 1.5
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(?:\d{4}|\d{2})\b")
-_MONTHS_RU = [
-    "январ",
-    "феврал",
-    "март",
-    "апрел",
-    "ма",
-    "июн",
-    "июл",
-    "август",
-    "сентябр",
-    "октябр",
-    "ноябр",
-    "декабр",
-]
+_MONTHS_RU = ("январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр",
+              "октябр", "ноябр", "декабр")  # fmt: skip
 _MONTHS_EN = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DATE_RU = re.compile(
     r"\b(\d{1,2})(?:-го)?\s+"
@@ -398,7 +386,7 @@ def as_minhash(minhash: bytes) -> LeanMinHash:
 
 
 def case_stage(lead: str) -> str | None:
-    """ "appeal", "verdict" or "case" (detention, search, charges): the furthest the lead reports."""
+    """The furthest stage of a case the lead reports: "appeal", "verdict" or "case"."""
     facts = _THREAT.sub(" ", lead.lower())
     for stage, pattern in _STAGES:
         if pattern.search(facts):
@@ -495,7 +483,7 @@ def _name_keys(text: str) -> dict[str, int]:
 
 
 def _surname_follows(text: str, words: list[tuple[re.Match, str]], index: int) -> bool:
-    """ "Сергей Викторович Иванов": a capitalised word right after the patronymic."""
+    """A capitalised word right after the patronymic, as in "Сергей Викторович Иванов"."""
     if index + 1 >= len(words):
         return False
     following, word = words[index + 1]
