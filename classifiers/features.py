@@ -265,6 +265,7 @@ class FastScorer:
 
 
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
+_EMPTY_INT.flags.writeable = False
 
 
 def _normalised_dot(

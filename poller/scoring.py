@@ -110,7 +110,7 @@ class TrainReport:
         lines = [
             f"training data: {self.examples} examples ({sources}; {self.overridden} labels "
             f"overridden, {self.skipped_unlabelled} unlabelled skipped), hash {self.data_hash[:12]}",
-            render_cv(self.cv, "candidate, cross-validated"),
+            render_cv(self.cv, "cross-validated" if self.previous_cv is None else "new model"),
         ]
         if self.previous_cv is not None:
             lines.append(render_cv(self.previous_cv, f"active {self.previous}, same folds"))
