@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
@@ -100,21 +101,34 @@ class ModelMetadata:
         )
 
 
-def new_version(models_dir: Path, data_hash: str, now: datetime) -> str:
-    """Sortable by time, says which data, unused in models_dir: "20261121-054012-3fa9c2d1"."""
+def new_version(
+    models_dir: Path, data_hash: str, now: datetime, taken: Callable[[str], bool] | None = None
+) -> str:
+    """Sortable by time, says which data, not used yet: "20261121-054012-3fa9c2d1".
+
+    `taken` says whether a version is used elsewhere (recorded in a database).
+    """
     base = f"{now.astimezone(UTC):%Y%m%d-%H%M%S}-{data_hash[:8]}"
     version, suffix = base, 1
-    while any(path.exists() for path in _paths(models_dir, version)):
+    while any(path.exists() for path in _paths(models_dir, version)) or (
+        taken is not None and taken(version)
+    ):
         suffix += 1
         version = f"{base}-{suffix}"
     return version
 
 
-def save(models_dir: Path, trained: TrainedModel, *, now: datetime | None = None) -> ModelMetadata:
+def save(
+    models_dir: Path,
+    trained: TrainedModel,
+    *,
+    now: datetime | None = None,
+    taken: Callable[[str], bool] | None = None,
+) -> ModelMetadata:
     """Write `<version>.skops` and `<version>.json` under a new version; returns the metadata."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     models_dir.mkdir(parents=True, exist_ok=True)
-    version = new_version(models_dir, trained.data_hash, now)
+    version = new_version(models_dir, trained.data_hash, now, taken)
     model_path, metadata_path = _paths(models_dir, version)
     pipeline, vocabularies = _without_vocabularies(trained.model.pipeline)
     payload = {

@@ -203,7 +203,9 @@ def moderator_examples(store: Store) -> list[Example]:
 
 def _record(store: Store, models_dir: Path, trained: TrainedModel) -> str:
     now = datetime.now(UTC)
-    metadata = registry.save(models_dir, trained, now=now)
+    metadata = registry.save(
+        models_dir, trained, now=now, taken=lambda version: store.model_record(version) is not None
+    )
     store.record_model(
         metadata.version,
         data_hash=metadata.data_hash,
