@@ -1,16 +1,18 @@
-"""Memory: resident size of a warmed-up RepostWatch process with --articles stored articles.
+"""Memory: resident size of `repostwatch run`, warmed up, over a database of --articles articles.
 
-The database is generated first (a real SQLite file: --articles articles of realistic
-length over 30 days, 20 feeds). A separate process is then started and warmed up, and
-measured from outside with psutil once it says it is ready:
+The database is generated first: a real SQLite file with --articles articles over 30 days,
+the last week's and the relevant ones put into stories, and the model trained. Then, each
+from its own copy of it, two processes are started and measured from outside with psutil:
 
-  poller  until the bot lands: the classifier's model loaded (when present), a Poller with
-          the scoring and story-matching hooks (when present) polls 20 feeds over loopback
-          three times (the first brings 200 new pages through extraction), then idles;
+  run     `repostwatch run` against the fake Bot API (tests/fakebotapi.py) with 100
+          subscribers and 20 feeds on loopback: measured once its first poll (200 new pages
+          through extraction, scoring, story matching, alerts) is done, and again once its
+          idle extraction workers have been let go. The figure: the main process <= 250 MB.
+  poller  a process that only polls, with the same hooks, which reports its own size after
+          each stage (libraries, model, story index, polls): the breakdown.
 
-The main process is the figure (target <= 250 MB RSS); the extraction worker processes
-(the fork server and its workers) are shown apart, with their unique memory (USS), since
-they share most of their pages.
+The extraction worker processes (the fork server and its workers) are shown apart, with
+their unique memory (USS), since they share most of their pages.
 
     python -m bench.memory [--articles 100000]
 """
@@ -19,14 +21,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
+import queue
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -43,6 +50,8 @@ from storage import Article, Store
 RSS_LIMIT_MB = 250.0
 FEEDS = 20
 PAGES = 200
+ROOT = Path(__file__).resolve().parent.parent
+SETTLE_SECONDS = 10.0
 IDLE_SECONDS = 5.0  # the bot lets its workers go after a minute; the benchmark waits less
 
 
@@ -65,57 +74,172 @@ def figures(articles: int = 100_000, *, quick: bool = False) -> list[Figure]:
     from bench.site import write_site
 
     with tempfile.TemporaryDirectory(prefix="rw-memory-") as folder:
-        db = Path(folder) / "repostwatch.db"
+        data = Path(folder) / "data"
+        db = data / "repostwatch.db"
         started = time.perf_counter()
         fill_database(db, articles)
         filled = time.perf_counter() - started
         train_model(db)
         site = write_site(Path(folder) / "site", pages, feeds, 150)
         with ServerProcess(site.root) as base:
-            stages, warm, idle = measure(
-                [sys.executable, "-m", "bench.memory", "--child", str(db), base, str(feeds)]
-            )
-    note = (
+            # Each process starts from the same database: copies, made before either runs.
+            copy = Path(folder) / "poller-data"
+            shutil.copytree(data, copy)
+            stages, poller, _ = measure(
+                [sys.executable, "-m", "bench.memory", "--child", str(copy / db.name), base,
+                 str(feeds)],
+                wait_for_idle=False,
+            )  # fmt: skip
+            warm, idle, polled = measure_bot(data, base, feeds, Path(folder))
+    setup = (
         f"{articles:,} articles over 30 days in the database (generated in {filled:.0f} s); "
-        "model loaded, story index built, three polls of 20 feeds done"
+        f"{feeds} feeds on loopback, {pages} new pages; {polled}"
     )
     steps = []
     previous = 0.0
     for stage, size in stages:
-        steps.append(info("memory", f"of which: {stage}", size - previous, "MB"))
+        steps.append(info("memory", f"poller alone, of which: {stage}", size - previous, "MB"))
         previous = size
     return [
         at_most(
             "memory",
-            "resident memory, main process (poller, just after a poll)",
+            "`repostwatch run`, main process, after its first poll",
             warm.main_rss,
             RSS_LIMIT_MB,
             "MB",
-            note,
+            f"against the fake Bot API, 100 subscribers; {setup}",
         ),
         at_most(
             "memory",
-            "resident memory, main process (poller, idle between polls)",
+            "`repostwatch run`, main process, idle between polls",
             idle.main_rss,
             RSS_LIMIT_MB,
             "MB",
         ),
         info(
             "memory",
-            "extraction processes just after a poll, unique memory (USS) together",
+            "its extraction processes just after a poll, unique memory (USS) together",
             warm.children_uss,
             "MB",
             warm.role_line(),
         ),
         info(
             "memory",
-            f"extraction processes after {IDLE_SECONDS:.0f} s idle, unique memory together",
+            "its extraction processes once idle (workers let go), unique memory together",
             idle.children_uss,
             "MB",
             idle.role_line(),
         ),
+        info(
+            "memory",
+            "poller alone (no bot), main process, after three polls",
+            poller.main_rss,
+            "MB",
+            "a process that only polls, with the same hooks, to break the figure down:",
+        ),
         *steps,
     ]
+
+
+def measure_bot(data: Path, base: str, feeds: int, folder: Path) -> tuple[Snapshot, Snapshot, str]:
+    """`repostwatch run` against the fake Bot API: measured once its first poll is done, and
+    again once its idle extraction workers have been let go."""
+    from tests.fakebotapi import FakeBotAPI
+
+    feeds_file = folder / "feeds.yaml"
+    lines = [
+        f"  - {{name: outlet-{n:02}, url: '{base}/feed-{n}.xml', language: ru, interval: 1m}}"
+        for n in range(feeds)
+    ]
+    feeds_file.write_text("feeds:\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    subscribe(data / "repostwatch.db", 100)
+    api = FakeBotAPI().start()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "REPOSTWATCH_DATA": str(data),
+        "REPOSTWATCH_FEEDS": str(feeds_file),
+        "REPOSTWATCH_ALLOW_PRIVATE_LINKS": "1",
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_URL": api.base_url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, so its workers go with it
+    )
+    log = _LogReader(process)
+    try:
+        polled = log.wait_for(re.compile(rf"polled {feeds} feeds .*"), timeout=1800)
+        time.sleep(SETTLE_SECONDS)  # alerts delivered, the poll's garbage collected
+        warm = snapshot(process.pid)
+        idle = warm
+        for _ in range(150):
+            time.sleep(1)
+            idle = snapshot(process.pid)
+            if not any(role == "worker" for role, _, _ in idle.children):
+                break
+        return warm, idle, polled
+    finally:
+        _stop(process)
+        api.stop()
+
+
+class _LogReader:
+    """Keeps reading a process's log (so it never blocks on a full pipe); finds lines."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, args=(process,), daemon=True).start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        seen: list[str] = []
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if not line:
+                raise RuntimeError("repostwatch run ended:\n" + "".join(seen[-20:]))
+            seen.append(line)
+            found = pattern.search(line)
+            if found:
+                return found.group(0)
+        raise RuntimeError("repostwatch run did not poll in time:\n" + "".join(seen[-20:]))
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Ctrl-C, as a person would; the whole group if it does not end."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # anything of its group still there
+
+
+def subscribe(db: Path, count: int) -> None:
+    store = Store(db)
+    now = datetime.now(UTC)
+    try:
+        with store.transaction():
+            for chat in range(1, count + 1):
+                store.subscribe(500_000 + chat, user_id=500_000 + chat, ui_lang="ru", at=now)
+    finally:
+        store.close()
 
 
 @dataclass(frozen=True)
@@ -153,7 +277,9 @@ def snapshot(pid: int) -> Snapshot:
     return Snapshot(main.memory_info().rss / 2**20, tuple(sorted(children)))
 
 
-def measure(command: list[str]) -> tuple[list[tuple[str, float]], Snapshot, Snapshot]:
+def measure(
+    command: list[str], *, wait_for_idle: bool = True
+) -> tuple[list[tuple[str, float]], Snapshot, Snapshot]:
     """Start the process, wait until it prints `ready`, measure it with its workers busy
     a moment ago, then again once its idle workers have been let go."""
     # Its own process group, so that its extraction workers go with it at the end.
@@ -167,15 +293,15 @@ def measure(command: list[str]) -> tuple[list[tuple[str, float]], Snapshot, Snap
         else:
             raise RuntimeError(f"{command} ended before it was ready")
         warm = snapshot(process.pid)
-        for _ in range(60):
+        idle = warm
+        for _ in range(60 if wait_for_idle else 0):
             time.sleep(1)
             idle = snapshot(process.pid)
             if not any(role == "worker" for role, _, _ in idle.children):
                 break
         return stages, warm, idle
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+        _stop(process)
 
 
 def fill_database(path: Path, count: int) -> None:
