@@ -24,7 +24,7 @@ from pathlib import Path
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bench.report import Figure, at_least, at_most, info
+from bench.report import Figure, at_least, at_most
 from bot.delivery import Delivery, DeliveryConfig
 from bot.sender import TelegramSender
 from storage import Store
