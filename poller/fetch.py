@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Iterable
@@ -267,10 +268,10 @@ class _Transport(httpx.AsyncHTTPTransport):
     replaced by an equal one; no proxy from the environment is used by this transport.
     """
 
-    def __init__(self, limits: httpx.Limits, *, guarded: bool) -> None:
-        super().__init__(limits=limits, trust_env=False)
+    def __init__(self, limits: httpx.Limits, tls: ssl.SSLContext, *, guarded: bool) -> None:
+        super().__init__(verify=tls, limits=limits, trust_env=False)
         self._pool = _LeanPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -303,16 +304,17 @@ class Fetcher:
             max_connections=self.limits.page_concurrency,
             max_keepalive_connections=self.limits.page_concurrency,
         )
+        tls = httpx.create_ssl_context()  # one for all: each holds its own copy of the CAs
         self._feeds = httpx.AsyncClient(
             timeout=timeout,
             headers=headers,
-            transport=_Transport(feed_limits, guarded=False),
+            transport=_Transport(feed_limits, tls, guarded=False),
             follow_redirects=False,
         )
         self._pages = httpx.AsyncClient(
             timeout=timeout,
             headers=headers,
-            transport=_Transport(page_limits, guarded=not allow_private_links),
+            transport=_Transport(page_limits, tls, guarded=not allow_private_links),
             follow_redirects=False,
         )
         self._feed_slots = asyncio.Semaphore(self.limits.feed_concurrency)
