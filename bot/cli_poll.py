@@ -12,6 +12,7 @@ import click
 
 from bot.console import print_alerts
 from bot.demo import DemoResult, run_demo
+from bot.relevance import RelevanceHooks
 from bot.settings import Settings
 from bot.tables import ago, table
 from poller.config import ConfigError, FeedSpec, load_feeds
@@ -40,9 +41,10 @@ CONFIG_ERROR_STATUS = 2
 def poll_command(
     settings: Settings, once: bool, feeds_path: Path | None, db_path: Path | None
 ) -> None:
-    """Fetch the feeds, extract new articles and store them.
+    """Fetch the feeds, extract new articles, score them, match them into stories and store them.
 
-    Without --once it keeps polling, each feed at its own interval (failing feeds back off),
+    The first run trains the relevance model from the bundled seed corpus (models are kept in
+    a models/ folder beside the database). Without --once it keeps polling, each feed at its own interval (failing feeds back off),
     until interrupted. In a terminal it shows progress and ends with a summary table;
     otherwise it writes one log line per feed.
 
@@ -54,9 +56,11 @@ def poll_command(
     interactive = sys.stderr.isatty()
     _configure_logging(interactive)
     store = Store(db_path or settings.db_path)
+    models_dir = settings.models_dir if db_path is None else db_path.parent / "models"
     poll_settings = PollSettings(allow_private_links=settings.allow_private_links)
     try:
-        asyncio.run(_poll(store, feeds, poll_settings, once=once, interactive=interactive))
+        hooks = RelevanceHooks(store, models_dir)
+        asyncio.run(_poll(store, feeds, poll_settings, hooks, once=once, interactive=interactive))
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
     finally:
@@ -145,12 +149,15 @@ async def _poll(
     store: Store,
     feeds: list[FeedSpec],
     settings: PollSettings,
+    hooks: RelevanceHooks,
     *,
     once: bool,
     interactive: bool,
 ) -> None:
     progress = _show_progress if interactive else _log_feed
-    async with Poller(store, feeds, settings, on_progress=progress) as poller:
+    async with Poller(
+        store, feeds, settings, score=hooks.score, on_stored=hooks.on_stored, on_progress=progress
+    ) as poller:
         if once:
             _print_report(await poller.poll(), interactive)
         else:
