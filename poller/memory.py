@@ -18,9 +18,12 @@ from collections.abc import Callable
 def memory_releaser() -> Callable[[], None]:
     """A function that returns freed heap memory to the system, or does nothing."""
     trim = _malloc_trim()
-    if trim is None:
-        return lambda: None
-    return lambda: trim(0)
+
+    def release() -> None:
+        if trim is not None:
+            trim(0)
+
+    return release
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
