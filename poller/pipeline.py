@@ -245,8 +245,9 @@ class Poller:
         stored_urls = {article.url for article in stored}
         now = utcnow()
         next_poll = now + feed.interval
+        problems = [*([parsed.warning] if parsed.warning else []), *errors]
         await asyncio.to_thread(
-            self._record_ok, feed, fetched, len(parsed.entries), len(stored), now, next_poll
+            self._record_ok, feed, fetched, len(parsed.entries), problems, now, next_poll
         )
         return FeedReport(
             name=feed.name,
@@ -355,7 +356,7 @@ class Poller:
         feed: FeedSpec,
         fetched: FetchResult,
         items: int,
-        stored: int,
+        problems: list[str],
         now: datetime,
         next_poll: datetime,
     ) -> None:
@@ -367,9 +368,8 @@ class Poller:
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             items=items,
+            problems=problems,
         )
-        if stored:
-            self.store.add_feed_articles(feed.name, stored)
 
     async def _record_not_modified(self, feed: FeedSpec) -> FeedReport:
         now = utcnow()
