@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli_backup import backup_command
 from bot.cli_extract import extract_command
 from bot.cli_poll import demo_command, feeds_command, poll_command
 from bot.settings import Settings, SettingsError
@@ -29,6 +30,7 @@ cli.add_command(extract_command)
 cli.add_command(poll_command)
 cli.add_command(feeds_command)
 cli.add_command(demo_command)
+cli.add_command(backup_command)
 
 
 def main() -> None:

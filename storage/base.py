@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -28,6 +29,10 @@ def to_db_time(value: datetime | None) -> str | None:
 
 def from_db_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+class StoreError(Exception):
+    """A storage operation that cannot be done; the message says why."""
 
 
 class StoreBase:
@@ -71,6 +76,38 @@ class StoreBase:
         with self._lock:
             row = self.conn.execute(sql, params).fetchone()
         return row[0] if row else None
+
+    def backup(self, target: str | Path) -> Path:
+        """Copy the database to `target` with SQLite's online backup API.
+
+        The copy is one consistent snapshot, taken in a single read transaction on a
+        connection of its own, so it neither waits for nor blocks writers (WAL), and it
+        includes what is still only in the write-ahead log. It is written beside `target`,
+        checked, made a self-contained file (no -wal/-shm) and renamed into place, so
+        `target` is never a half-written database.
+        """
+        target = Path(target)
+        if str(self.path) == ":memory:":
+            raise StoreError("an in-memory database cannot be backed up")
+        if target.exists() and target.resolve() == self.path.resolve():
+            raise StoreError(f"{target} is the database itself; back up to another file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.unlink(missing_ok=True)
+        source = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+        copy = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            source.backup(copy)  # every page in one step: one snapshot
+            copy.execute("PRAGMA journal_mode = DELETE")
+            check = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            copy.close()
+            source.close()
+        if check != "ok":
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"the backup failed its integrity check: {check}")
+        os.replace(partial, target)
+        return target
 
     def close(self) -> None:
         with self._lock:
