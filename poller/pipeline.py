@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
 from urllib.parse import urljoin
@@ -37,6 +37,9 @@ class PollSettings:
     allow_private_links: bool = False  # let item links reach loopback/private addresses
     workers: int | None = None  # extraction processes; None = one per core
     max_backoff: timedelta = timedelta(hours=6)
+    # New entries taken from one feed per poll: bounds the pages one feed makes us fetch and
+    # hold in memory. The rest wait for the next poll (the feed's validators are not kept).
+    max_new_per_feed: int = 300
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,14 @@ class Poller:
         if parsed.error:
             return await self._record_error(feed, state, parsed.error, fetched.status)
         candidates, skipped = await self._new_candidates(feed, parsed.entries, cycle)
+        deferred = max(0, len(candidates) - self.settings.max_new_per_feed)
+        if deferred:
+            candidates = candidates[: self.settings.max_new_per_feed]
+            skipped.append(
+                f"{deferred} more new entries left for the next poll "
+                f"(at most {self.settings.max_new_per_feed} per feed and poll)"
+            )
+            fetched = replace(fetched, etag=None, last_modified=None)  # fetch it in full again
         cycle.bump(pages_total=len(candidates))
         outcomes = await asyncio.gather(*(self._article(feed, c, cycle) for c in candidates))
         articles = [article for article, _, _ in outcomes]

@@ -263,3 +263,46 @@ def test_fixtures_are_what_they_claim() -> None:
     raw = (HOSTILE / "utf8-labelled-cp1251.xml").read_bytes()
     assert b'encoding="windows-1251"' in raw and "Пензе".encode() in raw
     assert b"encoding" not in (HOSTILE / "cp1251-undeclared.xml").read_bytes()[:40]
+
+
+async def test_a_feed_with_more_new_entries_than_one_poll_takes_loses_none(
+    web: Web, store: Store
+) -> None:
+    """A feed cannot make one poll fetch (and hold) pages without bound: at most
+    `max_new_per_feed` new entries per poll, the rest on the next polls, none lost."""
+    items = "".join(
+        f"<item><title>Заметка {n}</title><link>{web.base}/news/flood-{n}</link>"
+        f"<description>Текст заметки {n}.</description></item>"
+        for n in range(230)
+    )
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Поток</title>'
+        f"{items}</channel></rss>"
+    ).encode()
+    etag = '"flood-v1"'
+
+    def flood(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        return Response(body, content_type="application/rss+xml", headers={"ETag": etag})
+
+    settings = replace(OPEN, max_new_per_feed=100)
+    outcome = await poll_before_and_after(web, store, flood, settings)
+    assert (outcome.outlet.status, outcome.outlet.new_articles) == ("ok", 100)
+    assert outcome.outlet.errors == (
+        "130 more new entries left for the next poll (at most 100 per feed and poll)",
+    )
+    assert "130 more new entries left for the next poll" in feeds_row(store.path)
+    assert store.feed_state(OUTLET).etag is None  # so the next poll gets the whole feed
+    assert_survived(web, outcome, store)
+
+    stored = [outcome.outlet.new_articles]
+    while stored[-1]:
+        pages_before = len([r for r, _ in web.server.log if r.path.startswith("/news/flood-")])
+        report = await web.poll(store, web.feeds, settings)
+        pages = len([r for r, _ in web.server.log if r.path.startswith("/news/flood-")])
+        assert pages - pages_before <= 100
+        stored.append(next(f for f in report.feeds if f.name == OUTLET).new_articles)
+    assert stored == [100, 100, 30, 0]
+    assert len(outcome.new_articles(store)) == 230
+    assert store.feed_state(OUTLET).etag == etag  # all taken: now the validator is kept
