@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from bot import cli_classify
 from bot.cli_backup import backup_command
 from bot.cli_extract import extract_command
 from bot.cli_poll import demo_command, feeds_command, poll_command
+from bot.cli_stories import stories
 from bot.settings import Settings, SettingsError
 
 
@@ -30,6 +32,10 @@ cli.add_command(extract_command)
 cli.add_command(poll_command)
 cli.add_command(feeds_command)
 cli.add_command(demo_command)
+cli.add_command(stories)
+cli.add_command(cli_classify.train)
+cli.add_command(cli_classify.evaluate)
+cli.add_command(cli_classify.classify)
 cli.add_command(backup_command)
 
 

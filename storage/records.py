@@ -89,3 +89,55 @@ class Story:
     score: float | None  # the highest relevance score among its articles
     relevant: bool
     parent_id: int | None = None  # the earlier story this one follows up
+    first_article_id: int | None = None  # the article title, lang and url come from
+
+
+@dataclass(frozen=True)
+class StorySignature:
+    """What the story matcher remembers of one article, so its index survives a restart."""
+
+    article_id: int
+    story_id: int
+    feed: str
+    lang: str
+    at: datetime  # when the event was reported: published, or fetched when that is unknown
+    minhash: bytes  # the MinHash of the article's word shingles, as little-endian uint32
+    keys: tuple[str, ...]  # typed keys: names, places, numbers, dates, articles of law, links
+    lead_keys: tuple[str, ...]  # the keys found in the headline and the lead
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A trained relevance model in the registry; its file lives in the models directory."""
+
+    version: str
+    data_hash: str
+    threshold: float
+    examples: int
+    metrics: dict  # cross-validated figures, as the trainer reported them
+    created_at: datetime
+    active: bool = False
+    activated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    """A moderator's verdict on an article: 1 relevant, 0 not. One per article; the last wins."""
+
+    article_id: int
+    label: int
+    moderator: int  # Telegram user id
+    labelled_at: datetime
+
+
+@dataclass(frozen=True)
+class LabelledArticle:
+    """A labelled article's text, as training data."""
+
+    article_id: int
+    title: str
+    text: str
+    lang: str
+    label: int
+    moderator: int
+    labelled_at: datetime

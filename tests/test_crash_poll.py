@@ -81,6 +81,9 @@ def check_database(db: Path) -> dict[str, int]:
     """The database is intact and holds each URL once; returns stored articles per feed."""
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "articles" not in tables:  # killed before its first migration was committed
+            return {}
         assert (
             conn.execute("SELECT count(*) - count(DISTINCT url) FROM articles").fetchone()[0] == 0
         )

@@ -154,7 +154,16 @@ def tables_parents_first(conn: sqlite3.Connection) -> list[str]:
     while len(ordered) < len(tables):
         progressed = False
         for table in tables:
-            parents = {fk[2] for fk in conn.execute(f'PRAGMA foreign_key_list("{table}")')}
+            # Only required references order the tables; a nullable one (articles.story_id
+            # against stories.first_article_id) points at its parent's rows if there are any.
+            required = {
+                column[1] for column in conn.execute(f'PRAGMA table_info("{table}")') if column[3]
+            }
+            parents = {
+                fk[2]
+                for fk in conn.execute(f'PRAGMA foreign_key_list("{table}")')
+                if fk[3] in required or _is_rowid(conn, table, fk[3])
+            }
             if table not in ordered and parents - {table} <= set(ordered):
                 ordered.append(table)
                 progressed = True
@@ -175,15 +184,19 @@ def sample_row(
         fk[3]: (fk[2], fk[4]) for fk in conn.execute(f'PRAGMA foreign_key_list("{table}")')
     }
     row: dict[str, object] = {}
-    for _, name, declared, _, _, pk, hidden in conn.execute(f'PRAGMA table_xinfo("{table}")'):
+    for _, name, declared, _, _, _, hidden in conn.execute(f'PRAGMA table_xinfo("{table}")'):
         affinity = declared.upper()
-        if hidden or (pk == 1 and "INT" in affinity and _single_pk(conn, table)):
-            continue  # generated column, or the rowid: SQLite fills it
+        if hidden:
+            continue  # a generated column
         if (table, name) in SAMPLE_VALUES:
             row[name] = SAMPLE_VALUES[(table, name)]
         elif name in references:
             parent, parent_column = references[name]
-            row[name] = _parent_value(conn, parent, parent_column, number)
+            value = _parent_value(conn, parent, parent_column, number)
+            if value is not None:
+                row[name] = value
+        elif _is_rowid(conn, table, name):
+            continue  # SQLite numbers it
         elif name in allowed:
             row[name] = allowed[name][number % len(allowed[name])]
         elif name.endswith("_at") or name in ("published", "not_before"):
@@ -199,15 +212,17 @@ def sample_row(
     return row
 
 
-def _single_pk(conn: sqlite3.Connection, table: str) -> bool:
-    return sum(1 for column in conn.execute(f'PRAGMA table_info("{table}")') if column[5]) == 1
+def _is_rowid(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether `column` is the table's INTEGER PRIMARY KEY (an alias of the rowid)."""
+    keys = [c for c in conn.execute(f'PRAGMA table_info("{table}")') if c[5]]
+    return len(keys) == 1 and keys[0][1] == column and keys[0][2].upper() == "INTEGER"
 
 
 def _parent_value(conn: sqlite3.Connection, parent: str, column: str | None, number: int) -> object:
+    """A value of the referenced column from one of the parent's rows; None if it has none."""
     key = column or "rowid"
     rows = conn.execute(f'SELECT "{key}" FROM "{parent}" ORDER BY rowid').fetchall()
-    assert rows, f"no {parent} row to point at"
-    return rows[(number - 1) % len(rows)][0]
+    return rows[(number - 1) % len(rows)][0] if rows else None
 
 
 def row_exists(conn: sqlite3.Connection, table: str, row: dict[str, object]) -> bool:

@@ -1,0 +1,1 @@
+"""Benchmark commands: each prints figures (`python -m bench.<name>`); none is a timed test."""

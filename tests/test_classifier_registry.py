@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+import skops.io
+
+from classifiers import registry
+from classifiers.corpus import Document, merge, read_corpus
+from classifiers.training import train
+from tests.conftest import FIXTURES
+
+SEED = FIXTURES / "classifier" / "seed"
+DOCUMENTS = [
+    Document("Блогера оштрафовали за пост в Telegram", "Суд счел пост дискредитацией армии.", "ru"),
+    Document("Rouble falls against the dollar", "The currency lost two percent.", "en"),
+]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train(merge(read_corpus(SEED)))
+
+
+def test_a_saved_model_loads_back_with_the_same_scores(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    loaded = registry.load(tmp_path, metadata.version)
+    assert loaded.version == metadata.version
+    assert loaded.threshold == trained.model.threshold
+    assert loaded.config == trained.model.config
+    assert loaded.scores(DOCUMENTS) == trained.model.scores(DOCUMENTS)
+
+
+def test_metadata_says_where_the_model_came_from(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    saved = json.loads((tmp_path / f"{metadata.version}.json").read_text(encoding="utf-8"))
+    assert saved["data_hash"] == trained.data_hash
+    assert saved["counts"] == {"en": {"0": 24, "1": 24}, "ru": {"0": 24, "1": 24}}
+    assert set(saved["cv"]["languages"]) == {"en", "ru", "all"}
+    assert saved["threshold"] == trained.model.threshold
+    assert set(saved["libraries"]) == {"scikit-learn", "skops", "numpy", "scipy"}
+    assert saved["created_at"].endswith("+00:00")
+    assert metadata.version.endswith(trained.data_hash[:8])
+
+
+def test_versions_never_overwrite_each_other(tmp_path: Path, trained) -> None:
+    first = registry.save(tmp_path, trained)
+    second = registry.save(tmp_path, trained, now=first.created_at)
+    assert second.version == f"{first.version}-2"
+    assert len(list(tmp_path.glob("*.skops"))) == 2
+
+
+def test_a_file_holding_an_untrusted_type_is_refused(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    model_path = tmp_path / f"{metadata.version}.skops"
+    payload = skops.io.load(model_path, trusted=list(registry.TRUSTED_TYPES))
+    payload["pipeline"].steps.append(("hook", os.system))  # what an attacker would slip in
+    data = skops.io.dumps(payload)
+    model_path.write_bytes(data)
+    # Even with metadata that matches the crafted bytes, the type check refuses it.
+    metadata_path = tmp_path / f"{metadata.version}.json"
+    saved = json.loads(metadata_path.read_text(encoding="utf-8"))
+    saved["model_sha256"] = hashlib.sha256(data).hexdigest()
+    metadata_path.write_text(json.dumps(saved), encoding="utf-8")
+    with pytest.raises(registry.UntrustedModelError, match=r"untrusted type.*system"):
+        registry.load(tmp_path, metadata.version)
+
+
+def test_a_file_changed_after_saving_is_refused(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    model_path = tmp_path / f"{metadata.version}.skops"
+    model_path.write_bytes(model_path.read_bytes() + b"\0")
+    with pytest.raises(registry.RegistryError, match="does not match the SHA-256"):
+        registry.load(tmp_path, metadata.version)
+
+
+def test_a_missing_model_says_so(tmp_path: Path) -> None:
+    with pytest.raises(registry.ModelMissingError, match="is not here"):
+        registry.load(tmp_path, "20260101-000000-deadbeef")
+
+
+def test_a_version_cannot_reach_outside_the_models_directory(tmp_path: Path) -> None:
+    with pytest.raises(registry.RegistryError, match="bad model version"):
+        registry.load(tmp_path, "../../etc/passwd")
