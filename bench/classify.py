@@ -117,11 +117,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=20_000)
     parser.add_argument("--chars", type=int, default=3000, help="length of each document's text")
-    parser.add_argument("--train-items", type=int, default=10_000)
+    parser.add_argument("--train-items", type=int, default=10_000, help="0: skip retraining")
     arguments = parser.parse_args()
     documents = synthetic_documents(read_corpus(), arguments.documents, arguments.chars)
     bench_scoring(documents)
-    bench_training(arguments.train_items)
+    if arguments.train_items:
+        bench_training(arguments.train_items)
 
 
 if __name__ == "__main__":

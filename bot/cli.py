@@ -8,6 +8,7 @@ from bot import cli_classify
 from bot.cli_backup import backup_command
 from bot.cli_extract import extract_command
 from bot.cli_poll import demo_command, feeds_command, poll_command
+from bot.cli_run import run_command
 from bot.cli_stories import stories
 from bot.settings import Settings, SettingsError
 
@@ -32,6 +33,7 @@ cli.add_command(extract_command)
 cli.add_command(poll_command)
 cli.add_command(feeds_command)
 cli.add_command(demo_command)
+cli.add_command(run_command)
 cli.add_command(stories)
 cli.add_command(cli_classify.train)
 cli.add_command(cli_classify.evaluate)

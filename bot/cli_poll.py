@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from bot.console import print_alerts
 from bot.demo import DemoResult, run_demo
 from bot.settings import Settings
 from bot.tables import ago, table
@@ -121,11 +122,14 @@ def _trouble(state: FeedState) -> str:
 
 
 @click.command("demo")
-def demo_command() -> None:
+@click.pass_obj
+def demo_command(settings: Settings) -> None:
     """Poll the bundled fixture feeds and pages over loopback and show what was found.
 
     Needs no network and no Telegram token: the feeds and pages under tests/fixtures/ are
-    served on 127.0.0.1 and polled into a temporary database.
+    served on 127.0.0.1 and polled into a temporary database; new articles are scored (the
+    model is trained from the bundled seed corpus first) and matched into stories, and the
+    alert each relevant story would get is printed, as `repostwatch run` does without a token.
 
     \b
     Example:
@@ -134,6 +138,10 @@ def demo_command() -> None:
     with tempfile.TemporaryDirectory(prefix="repostwatch-demo-") as workdir:
         result = run_demo(Path(workdir))
     click.echo(render_demo(result))
+    click.echo(
+        f"\nThe alerts it would send ({len(result.stories)}), as console mode prints them:\n"
+    )
+    print_alerts(list(result.stories), sys.stdout, tz=settings.tz)
 
 
 def render_demo(result: DemoResult) -> str:

@@ -16,7 +16,7 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_duration(value: str) -> timedelta:
-    """ "90m", "24h", "7d" or "2w" as a timedelta."""
+    """A duration such as "90m", "24h", "7d" or "2w"."""
     match = _DURATION.match(value.lower())
     if not match or int(match.group(1)) == 0:
         raise ValueError(

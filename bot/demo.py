@@ -17,10 +17,11 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
+from bot.relevance import RelevanceHooks
 from poller.config import FeedSpec, parse_feeds
 from poller.fetch import FetchLimits
 from poller.pipeline import PollReport, PollSettings, poll_once
-from storage import Article, Store
+from storage import Article, Store, Story
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 CONTENT_TYPES = {
@@ -37,6 +38,7 @@ class DemoResult:
     report: PollReport
     articles: tuple[Article, ...]
     database: Path
+    stories: tuple[Story, ...] = ()  # the relevant stories the poll made, oldest first
 
 
 def run_demo(workdir: Path, fixtures: Path = FIXTURES) -> DemoResult:
@@ -50,11 +52,15 @@ def run_demo(workdir: Path, fixtures: Path = FIXTURES) -> DemoResult:
                 limits=FetchLimits(connect_timeout=5, read_timeout=5, total_timeout=15),
                 allow_private_links=True,  # the demo's "outlets" live on loopback
             )
-            report = asyncio.run(poll_once(store, feeds, settings))
+            hooks = RelevanceHooks(store, workdir / "models")
+            report = asyncio.run(
+                poll_once(store, feeds, settings, score=hooks.score, on_stored=hooks.on_stored)
+            )
             articles = tuple(store.articles_since(report.started_at))
+            stories = tuple(reversed(store.stories_since(report.started_at)))
         finally:
             store.close()
-    return DemoResult(report=report, articles=articles, database=database)
+    return DemoResult(report=report, articles=articles, database=database, stories=stories)
 
 
 def demo_feeds(fixtures: Path, base: str) -> list[FeedSpec]:

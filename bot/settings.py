@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 
@@ -25,6 +26,7 @@ class Settings:
     digest_time: time = time(9, 0)
     timezone: str = "Europe/Moscow"
     allow_private_links: bool = False
+    digest_skip_empty: bool = False  # a day without stories: no digest rather than "nothing new"
 
     @property
     def db_path(self) -> Path:
@@ -44,9 +46,14 @@ class Settings:
             api_url=env.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
             moderators=_moderators(env.get("REPOSTWATCH_MODERATORS", "")),
             digest_time=_clock(env.get("REPOSTWATCH_DIGEST_TIME", "09:00")),
-            timezone=env.get("REPOSTWATCH_TZ", "Europe/Moscow"),
+            timezone=_zone(env.get("REPOSTWATCH_TZ", "Europe/Moscow")),
             allow_private_links=env.get("REPOSTWATCH_ALLOW_PRIVATE_LINKS", "") in {"1", "true"},
+            digest_skip_empty=env.get("REPOSTWATCH_DIGEST_SKIP_EMPTY", "") in {"1", "true"},
         )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 def _moderators(value: str) -> frozenset[int]:
@@ -56,6 +63,16 @@ def _moderators(value: str) -> frozenset[int]:
         raise SettingsError(
             f"REPOSTWATCH_MODERATORS must be Telegram user ids separated by commas, got {value!r}"
         ) from None
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingsError(
+            f"REPOSTWATCH_TZ must be an IANA time zone such as Europe/Moscow, got {value!r}"
+        ) from None
+    return value
 
 
 def _clock(value: str) -> time:

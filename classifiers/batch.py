@@ -25,7 +25,7 @@ class LineError:
 def parse_document(line: str) -> tuple[object, Document]:
     """(id, Document) from a line with id, title, text and optional lang; ValueError if bad."""
     try:
-        record = json.loads(line)
+        record = json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(record, dict):

@@ -14,6 +14,8 @@ reproduce (another analyzer, stop words, max_df) is simply run as it is.
 
 from __future__ import annotations
 
+import threading
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,27 +47,38 @@ class _ChunkTable:
     """
 
     def __init__(
-        self, char_vocabulary: dict[str, int], word_vocabulary: dict[str, int], analyzer
+        self,
+        char_vocabulary: dict[str, int],
+        word_vocabulary: dict[str, int],
+        ngram_range: tuple[int, int],
     ) -> None:
         self.char_vocabulary = char_vocabulary
         self.word_vocabulary = word_vocabulary
-        self.analyzer = analyzer
+        self.ngram_range = ngram_range
         self.clear()
 
     def clear(self) -> None:
         self.ids: dict[str, int] = {}
-        self.token_grams: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._new_grams: list[tuple[np.ndarray, np.ndarray]] = []
-        self._new_words: list[np.ndarray] = []
-        self.grams = sp.csr_matrix((0, len(self.char_vocabulary)))
+        self.grams = sp.csr_matrix((0, len(self.char_vocabulary)), dtype=np.int32)
         self.word_columns = _EMPTY_INT
         self.word_counts = _EMPTY_INT  # tokens per chunk
         self.word_starts = _EMPTY_INT
+        self._forget_new()
+
+    def _forget_new(self) -> None:
+        # Chunks added since the last consolidation; compact arrays, as tables can be large.
+        self._token_columns: dict[str, array[int]] = {}
+        self._gram_columns = array("i")
+        self._gram_lengths: list[int] = []
+        self._word_columns: list[int] = []
+        self._word_lengths: list[int] = []
 
     def ids_of(self, chunks: list[str]) -> list[int]:
         found = list(map(self.ids.get, chunks))
         if None in found:
-            found = [self._add(chunk) if i is None else i for chunk, i in zip(chunks, found)]  # noqa: B905
+            found = [
+                self._add(chunk) if i is None else i for chunk, i in zip(chunks, found, strict=True)
+            ]
         return found
 
     def _add(self, chunk: str) -> int:
@@ -73,52 +86,63 @@ class _ChunkTable:
         if known is not None:
             return known
         tokens = chunk_tokens(chunk)
-        grams = [self._grams_of(token) for token in tokens]
-        self._new_grams.append(
-            (
-                _concatenate([c for c, _ in grams], _EMPTY_INT),
-                _concatenate([n for _, n in grams], _EMPTY_FLOAT),
-            )
-        )
+        length = 0
+        for token in tokens:
+            columns = self._columns_of(token)
+            self._gram_columns.extend(columns)
+            length += len(columns)
+        self._gram_lengths.append(length)
         get = self.word_vocabulary.get
-        self._new_words.append(
-            np.array([get(token, -1) for token in tokens if len(token) > 1], dtype=np.int64)
-        )
+        words = [get(token, -1) for token in tokens if len(token) > 1]
+        self._word_columns += words
+        self._word_lengths.append(len(words))
         self.ids[chunk] = len(self.ids)
         return self.ids[chunk]
 
-    def _grams_of(self, token: str) -> tuple[np.ndarray, np.ndarray]:
-        cached = self.token_grams.get(token)
+    def _columns_of(self, token: str) -> array[int]:
+        """The vocabulary columns of a token's char n-grams, repeats included (they add up)."""
+        cached = self._token_columns.get(token)
         if cached is None:
-            found: dict[int, float] = {}
-            for gram in self.analyzer(token):
-                column = self.char_vocabulary.get(gram)
-                if column is not None:
-                    found[column] = found.get(column, 0.0) + 1.0
-            cached = (np.fromiter(found, np.int64, len(found)), np.fromiter(found.values(), float))
-            self.token_grams[token] = cached
+            get = self.char_vocabulary.get
+            cached = array("i", [c for c in map(get, self._ngrams(token)) if c is not None])
+            self._token_columns[token] = cached
         return cached
+
+    def _ngrams(self, token: str) -> list[str]:
+        """scikit-learn's char_wb n-grams of one token (padded with a space each side)."""
+        padded = f" {token} "
+        size = len(padded)
+        grams: list[str] = []
+        for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
+            if size <= n:  # a short token counts once, whole, and longer n-grams stop
+                grams.append(padded)
+                break
+            grams += [padded[start : start + n] for start in range(size - n + 1)]
+        return grams
 
     def consolidate(self) -> None:
         """Fold the chunks added since the last call into the flat arrays."""
-        if not self._new_grams:
+        if not self._gram_lengths:
             return
-        lengths = np.array([len(columns) for columns, _ in self._new_grams], dtype=np.int64)
+        new_columns = np.frombuffer(self._gram_columns, dtype=np.intc).astype(np.int32)
+        lengths = np.array(self._gram_lengths, dtype=np.int64)
         indptr = np.concatenate([self.grams.indptr, self.grams.indptr[-1] + np.cumsum(lengths)])
-        # Duplicate columns in a row (an n-gram in two tokens of a chunk) add up in products.
+        # Every entry is one n-gram occurrence: repeats in a row add up in the product.
         self.grams = sp.csr_matrix(
             (
-                np.concatenate([self.grams.data, *(n for _, n in self._new_grams)]),
-                np.concatenate([self.grams.indices, *(c for c, _ in self._new_grams)]),
+                np.concatenate([self.grams.data, np.ones(len(new_columns), dtype=np.int32)]),
+                np.concatenate([self.grams.indices, new_columns]),
                 indptr,
             ),
             shape=(len(indptr) - 1, len(self.char_vocabulary)),
         )
-        counts = np.array([len(words) for words in self._new_words], dtype=np.int64)
+        counts = np.array(self._word_lengths, dtype=np.int64)
         self.word_counts = np.concatenate([self.word_counts, counts])
         self.word_starts = np.cumsum(self.word_counts) - self.word_counts
-        self.word_columns = np.concatenate([self.word_columns, *self._new_words])
-        self._new_grams, self._new_words = [], []
+        self.word_columns = np.concatenate(
+            [self.word_columns, np.array(self._word_columns, dtype=np.int64)]
+        )
+        self._forget_new()
 
 
 class FastScorer:
@@ -127,6 +151,7 @@ class FastScorer:
     def __init__(self, pipeline: Pipeline, config: PipelineConfig) -> None:
         self.pipeline = pipeline
         self.config = config
+        self.lock = threading.Lock()
         union = pipeline.named_steps["features"]
         calibrated = pipeline.named_steps["model"].calibrated_classifiers_
         linear = calibrated[0].estimator
@@ -148,7 +173,7 @@ class FastScorer:
             self.char_idf_squared = self.chars.idf_**2
             self.word_idf_squared = self.words.idf_**2
             self.table = _ChunkTable(
-                self.chars.vocabulary_, self.words.vocabulary_, self.chars.build_analyzer()
+                self.chars.vocabulary_, self.words.vocabulary_, tuple(self.chars.ngram_range)
             )
 
     def probabilities(self, documents: Sequence[Document]) -> np.ndarray:
@@ -181,6 +206,11 @@ class FastScorer:
         return [prepare(document, self.config) for document in documents]
 
     def _count(self, documents: Sequence[Document]) -> _Counts:
+        # The chunk table grows as batches are counted; one model may serve several threads.
+        with self.lock:
+            return self._count_locked(documents)
+
+    def _count_locked(self, documents: Sequence[Document]) -> _Counts:
         table = self.table
         if len(table.ids) > CACHE_LIMIT:
             table.clear()
@@ -198,7 +228,8 @@ class FastScorer:
         indptr[1:] = np.cumsum(lengths)
         # A chunk said twice stays as two entries: the product adds them up.
         occurrences = sp.csr_matrix(
-            (np.ones(len(id_array)), id_array, indptr), shape=(len(documents), len(table.ids))
+            (np.ones(len(id_array), dtype=np.int32), id_array, indptr),
+            shape=(len(documents), len(table.ids)),
         )
         rows = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
         return _Counts(
@@ -234,11 +265,7 @@ class FastScorer:
 
 
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
-_EMPTY_FLOAT = np.zeros(0, dtype=float)
-
-
-def _concatenate(arrays: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
-    return np.concatenate(arrays) if arrays else empty
+_EMPTY_INT.flags.writeable = False
 
 
 def _normalised_dot(
@@ -260,8 +287,8 @@ def _normalised_dot(
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """What TfidfTransformer.transform does with sublinear tf, idf and l2 norm."""
-    weighted = counts.copy()
-    weighted.data = (np.log(weighted.data) + 1.0) * idf[weighted.indices]
+    weights = (np.log(counts.data) + 1.0) * idf[counts.indices]
+    weighted = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape)
     return normalize(weighted, norm="l2", copy=False)
 
 

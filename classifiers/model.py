@@ -17,7 +17,11 @@ from classifiers.pipeline import PipelineConfig, prepare
 
 @dataclass(frozen=True)
 class Term:
-    """A word or phrase of the document and how much it moved the score (log-odds)."""
+    """A word or word pair of the document and how far it moved the linear model's decision.
+
+    Positive weights pushed towards "relevant", negative ones away; the calibrated score is a
+    monotonic function of the sum.
+    """
 
     term: str
     weight: float

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
@@ -101,13 +102,17 @@ class ModelMetadata:
 
 
 def new_version(
-    models_dir: Path, data_hash: str, now: datetime, taken: frozenset[str] = frozenset()
+    models_dir: Path, data_hash: str, now: datetime, taken: Callable[[str], bool] | None = None
 ) -> str:
-    """Sortable by time, says which data, unused in models_dir and not in `taken`:
-    "20261121-054012-3fa9c2d1"."""
+    """Sortable by time, says which data, not used yet: "20261121-054012-3fa9c2d1".
+
+    `taken` says whether a version is used elsewhere (recorded in a database).
+    """
     base = f"{now.astimezone(UTC):%Y%m%d-%H%M%S}-{data_hash[:8]}"
     version, suffix = base, 1
-    while version in taken or any(path.exists() for path in _paths(models_dir, version)):
+    while any(path.exists() for path in _paths(models_dir, version)) or (
+        taken is not None and taken(version)
+    ):
         suffix += 1
         version = f"{base}-{suffix}"
     return version
@@ -118,12 +123,9 @@ def save(
     trained: TrainedModel,
     *,
     now: datetime | None = None,
-    taken: frozenset[str] = frozenset(),
+    taken: Callable[[str], bool] | None = None,
 ) -> ModelMetadata:
-    """Write `<version>.skops` and `<version>.json` under a new version; returns the metadata.
-
-    `taken` holds versions recorded elsewhere (the database) whose files may be gone.
-    """
+    """Write `<version>.skops` and `<version>.json` under a new version; returns the metadata."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     models_dir.mkdir(parents=True, exist_ok=True)
     version = new_version(models_dir, trained.data_hash, now, taken)

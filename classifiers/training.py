@@ -45,8 +45,15 @@ class CrossValidation:
 
     @property
     def quality(self) -> float:
-        """The figure two pipelines are compared on: mean F1 over the languages."""
-        f1s = [scores.f1 for lang, scores in self.languages.items() if lang != "all"]
+        """The figure two pipelines are compared on: mean F1 over the languages.
+
+        A language with no relevant examples has no F1 to speak of and is left out.
+        """
+        f1s = [
+            scores.f1
+            for lang, scores in self.languages.items()
+            if lang != "all" and scores.tp + scores.fn > 0
+        ]
         return sum(f1s) / len(f1s) if f1s else 0.0
 
     @classmethod

@@ -9,7 +9,8 @@ Two kinds of evidence, both pure functions of (title, text, lang):
   "Krupenko" → `nm:krpnk`), surnames that follow a first name or an initial (`per:`), first
   names (`fn:`) and whole names (`fio:srg.krpnk`), organisations named differently in each
   language (`org:fbk`), articles of law (`law:20.3.3`), money, prison terms and ages
-  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, and links.
+  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, and links;
+  a name that is a city also gives a place key (`geo:brnl`).
 
 The keys of the headline and lead are kept apart (`lead_keys`), together with the stage of the
 case the lead reports (`stage:case`, `stage:verdict`, `stage:appeal`), so that an arrest and a
@@ -168,6 +169,21 @@ saturday sunday january february march april may june july august september octo
 december jan feb mar apr jun jul aug sep sept oct nov dec photo video reuters ap afp tass ria
 interfax news the moscow times meduza ovd info mediazona novaya gazeta bbc rbc
 """
+# Cities where courts sit (not Moscow: too common to tell events apart). A name that is also a
+# common first name or surname (Владимир, Королев, Пушкин) is left out.
+_CITIES = """
+петербург новосибирск екатеринбург казань новгород челябинск самара омск ростов красноярск
+воронеж пермь волгоград краснодар саратов тюмень тольятти ижевск барнаул ульяновск иркутск
+хабаровск ярославль владивосток махачкала томск оренбург кемерово новокузнецк рязань астрахань
+челны пенза киров липецк чебоксары калининград курск сочи ставрополь тверь магнитогорск иваново
+брянск белгород сургут архангельск тагил калуга смоленск якутск саранск череповец курган
+вологда владикавказ подольск грозный мурманск тамбов стерлитамак петрозаводск кострома
+нижневартовск новороссийск таганрог сыктывкар нальчик дзержинск братск ангарск благовещенск
+псков бийск рыбинск армавир северодвинск абакан норильск уссурийск новочеркасск златоуст
+альметьевск миасс керчь копейск пятигорск находка хасавюрт рубцовск майкоп коломна березники
+кисловодск серпухов симферополь севастополь ялта евпатория феодосия магадан элиста черкесск
+назрань биробиджан салехард кызыл клинцы тобольск печора воркута обнинск
+"""
 _EXONYMS = {
     "moscow": "москва",
     "crimea": "крым",
@@ -248,20 +264,8 @@ _LAW_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,2}){0,2}")
 _LAW_BARE = re.compile(r"(?<![\d.,])(\d{1,3}\.\d{1,2}(?:\.\d)?)(?![\d.]*\d)")
 _LAW_BARE_EN = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,2}\.\d)(?![\d.]*\d)")  # 20.3.3, not 1.5
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(?:\d{4}|\d{2})\b")
-_MONTHS_RU = [
-    "январ",
-    "феврал",
-    "март",
-    "апрел",
-    "ма",
-    "июн",
-    "июл",
-    "август",
-    "сентябр",
-    "октябр",
-    "ноябр",
-    "декабр",
-]
+_MONTHS_RU = ("январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр",
+              "октябр", "ноябр", "декабр")  # fmt: skip
 _MONTHS_EN = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DATE_RU = re.compile(
     r"\b(\d{1,2})(?:-го)?\s+"
@@ -382,7 +386,7 @@ def as_minhash(minhash: bytes) -> LeanMinHash:
 
 
 def case_stage(lead: str) -> str | None:
-    """ "appeal", "verdict" or "case" (detention, search, charges): the furthest the lead reports."""
+    """The furthest stage of a case the lead reports: "appeal", "verdict" or "case"."""
     facts = _THREAT.sub(" ", lead.lower())
     for stage, pattern in _STAGES:
         if pattern.search(facts):
@@ -473,12 +477,13 @@ def _name_keys(text: str) -> dict[str, int]:
             _note(keys, (f"fio:{f}.{s}" for f in first_name for s in surnames), at)
         elif not _is_common(word) and (not starts[index] or skeletons & proper):
             _note(keys, (f"nm:{s}" for s in skeletons if len(s) >= 3), at)
+            _note(keys, (f"geo:{s}" for s in skeletons & _CITY_SKELETONS), at)
         expect_surname, first_name = False, frozenset()
     return keys
 
 
 def _surname_follows(text: str, words: list[tuple[re.Match, str]], index: int) -> bool:
-    """ "Сергей Викторович Иванов": a capitalised word right after the patronymic."""
+    """A capitalised word right after the patronymic, as in "Сергей Викторович Иванов"."""
     if index + 1 >= len(words):
         return False
     following, word = words[index + 1]
@@ -568,6 +573,9 @@ def _common_stems() -> frozenset[str]:
 
 
 _IRREGULAR_STEMS = {"павл": "павел", "льв": "лев", "петр": "петр"}
+_CITY_SKELETONS = frozenset(
+    skeleton for city in _CITIES.split() for skeleton in name_skeletons(city) if len(skeleton) >= 3
+)
 _FIRST_NAME_FORMS_RU = frozenset(_FIRST_NAMES_RU.split())
 _FIRST_NAME_FORMS_LATIN = frozenset(_FIRST_NAMES_LATIN.split())
 _COMMON = _common_stems()

@@ -110,7 +110,7 @@ class TrainReport:
         lines = [
             f"training data: {self.examples} examples ({sources}; {self.overridden} labels "
             f"overridden, {self.skipped_unlabelled} unlabelled skipped), hash {self.data_hash[:12]}",
-            render_cv(self.cv, "candidate, cross-validated"),
+            render_cv(self.cv, "cross-validated" if self.previous_cv is None else "new model"),
         ]
         if self.previous_cv is not None:
             lines.append(render_cv(self.previous_cv, f"active {self.previous}, same folds"))
@@ -203,8 +203,9 @@ def moderator_examples(store: Store) -> list[Example]:
 
 def _record(store: Store, models_dir: Path, trained: TrainedModel) -> str:
     now = datetime.now(UTC)
-    recorded = frozenset(record.version for record in store.model_records())
-    metadata = registry.save(models_dir, trained, now=now, taken=recorded)
+    metadata = registry.save(
+        models_dir, trained, now=now, taken=lambda version: store.model_record(version) is not None
+    )
     store.record_model(
         metadata.version,
         data_hash=metadata.data_hash,

@@ -43,6 +43,7 @@ DUPLICATE_WINDOW = timedelta(days=2)  # how long a report stays findable as a ne
 POSTINGS_PER_KEY = 32  # the newest articles per key; older ones are reached by rarer keys
 CANDIDATES = 12  # best key-index candidates judged in full, per new article
 LSH_CANDIDATES = 16  # the newest near-duplicates judged in full (templated texts crowd buckets)
+FOLLOWUP_CANDIDATES = 8  # the newest earlier stories of the same person judged as parents
 STAGE_GRACE = timedelta(hours=36)  # a detention and that day's court ruling are one story
 
 # How much a shared key says, by type. Names first: a surname after a first name or initial is
@@ -120,7 +121,8 @@ def compare(new: Report, old: Report, *, window: timedelta = DEFAULT_WINDOW) -> 
     first name and surname, or they share a name, place, organisation or link and enough
     other facts (`MIN_SHARED_WEIGHT`, `MIN_OVERLAP`) — unless something contradicts it: the
     leads name different people (or one surname with different first names), give different
-    fines, terms or ages, or report different stages of a case more than `STAGE_GRACE` apart.
+    fines, terms, ages or cities, or report different stages of a case more than
+    `STAGE_GRACE` apart.
     A report of the same person that is not the same event is a follow-up.
     """
     shared = _as_set(new.keys).intersection(old.keys)
@@ -177,7 +179,7 @@ def _lead(report: Report) -> dict[str, list[str]]:
     return found
 
 
-_LEAD_KINDS = frozenset({"per", "fio", "stage", *CONFLICT_TYPES})
+_LEAD_KINDS = frozenset({"per", "fio", "geo", "stage", *CONFLICT_TYPES})
 
 
 def _names_any(surnames: Iterable[str], report: Report) -> bool:
@@ -204,8 +206,8 @@ def _first_names(lead: dict, surname: str) -> set[str]:
 
 
 def _facts_conflict(new: Report, mine: dict, old: Report, theirs: dict) -> bool:
-    """Both leads give a fine, a term or an age, and neither text has the other's value."""
-    for kind in CONFLICT_TYPES:
+    """Both leads give a fine, a term, an age or a city, and neither text has the other's."""
+    for kind in (*CONFLICT_TYPES, "geo"):
         if (
             mine.get(kind)
             and theirs.get(kind)
@@ -220,6 +222,30 @@ def _stage_conflict(mine: dict, theirs: dict) -> bool:
     return bool(mine.get("stage") and theirs.get("stage") and mine["stage"] != theirs["stage"])
 
 
+class _Postings:
+    """Key -> the ids filed under it, oldest first, at most `POSTINGS_PER_KEY` of them."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, list[int]] = {}
+
+    def add(self, key: str, item: int) -> None:
+        posting = self.lists.setdefault(key, [])
+        posting.append(item)
+        if len(posting) > POSTINGS_PER_KEY:
+            del posting[0]
+
+    def remove_oldest(self, key: str, item: int) -> None:
+        """Forget `item` under `key` if it is the oldest there (ids leave in filing order)."""
+        posting = self.lists.get(key)
+        if posting and posting[0] == item:
+            del posting[0]
+            if not posting:
+                del self.lists[key]
+
+    def get(self, key: str) -> list[int]:
+        return self.lists.get(key, [])
+
+
 class _Index:
     """Reports of the window by key, and of its last days by MinHash band; bounded work per query.
 
@@ -232,7 +258,7 @@ class _Index:
         self.order: deque[int] = deque()
         self.lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
         self.in_lsh: deque[int] = deque()
-        self.postings: dict[str, list[int]] = {}
+        self.postings = _Postings()
 
     def add(self, report: Report, *, near_duplicates: bool = True) -> None:
         self.reports[report.article_id] = report
@@ -241,25 +267,16 @@ class _Index:
             self.lsh.insert(report.article_id, as_minhash(report.minhash), check_duplication=False)
             self.in_lsh.append(report.article_id)
         for key in report.keys:
-            if _weight(key) <= 0:
-                continue
-            posting = self.postings.setdefault(sys.intern(key), [])
-            posting.append(report.article_id)
-            if len(posting) > POSTINGS_PER_KEY:
-                del posting[0]
+            if _weight(key) > 0:
+                self.postings.add(key, report.article_id)
 
     def evict_before(self, moment: datetime, *, near_duplicates_before: datetime) -> None:
         while self.in_lsh and self.reports[self.in_lsh[0]].at < near_duplicates_before:
             self.lsh.remove(self.in_lsh.popleft())
         while self.order and self.reports[self.order[0]].at < moment:
             article_id = self.order.popleft()
-            report = self.reports.pop(article_id)
-            for key in report.keys:
-                posting = self.postings.get(key)
-                if posting and posting[0] == article_id:
-                    del posting[0]
-                    if not posting:
-                        del self.postings[key]
+            for key in self.reports.pop(article_id).keys:
+                self.postings.remove_oldest(key, article_id)
 
     def candidates(self, probe: Report) -> list[Report]:
         """Near-duplicates by LSH, then the reports sharing the most of the probe's rarer keys.
@@ -294,16 +311,19 @@ class _Index:
 class _Stories:
     """Relevant stories of the follow-up window, by the people their first report names.
 
-    Only what finding a parent needs is kept (names, laws, organisations, the stage), so a
-    year of stories stays small.
+    Only what finding a parent needs is kept (names, laws, organisations, the stage and the
+    facts that can contradict), so a year of stories stays small. A person is looked up by
+    whole name when the lead gives one, else by surname; only the newest
+    `FOLLOWUP_CANDIDATES` stories are judged.
     """
 
-    KINDS = frozenset({"per", "nm", "fn", "fio", "law", "org", "stage", *CONFLICT_TYPES})
+    KINDS = frozenset({"per", "nm", "fn", "fio", "geo", "law", "org", "stage", *CONFLICT_TYPES})
+    BY = frozenset({"per", "fio"})
 
     def __init__(self) -> None:
         self.firsts: dict[int, Report] = {}
         self.order: deque[int] = deque()
-        self.by_person: dict[str, list[int]] = {}
+        self.by_person = _Postings()
 
     def add(self, report: Report) -> None:
         if report.story_id in self.firsts:
@@ -312,30 +332,24 @@ class _Stories:
         self.firsts[report.story_id] = slim
         self.order.append(report.story_id)
         for key in slim.keys:
-            if _kind(key) in {"per", "nm"}:
-                posting = self.by_person.setdefault(sys.intern(key), [])
-                posting.append(report.story_id)
-                if len(posting) > POSTINGS_PER_KEY:
-                    del posting[0]
+            if _kind(key) in self.BY:
+                self.by_person.add(key, report.story_id)
 
     def evict_before(self, moment: datetime) -> None:
         while self.order and self.firsts[self.order[0]].at < moment:
             story_id = self.order.popleft()
-            report = self.firsts.pop(story_id)
-            for key in report.keys:
-                posting = self.by_person.get(key)
-                if posting and posting[0] == story_id:
-                    del posting[0]
-                    if not posting:
-                        del self.by_person[key]
+            for key in self.firsts.pop(story_id).keys:
+                self.by_person.remove_oldest(key, story_id)
 
     def candidates(self, probe: Report) -> list[Report]:
+        names = [key for key in probe.lead_keys if _kind(key) == "fio"] or [
+            key for key in probe.lead_keys if _kind(key) == "per"
+        ]
         story_ids: set[int] = set()
-        for key in probe.lead_keys:
-            if _kind(key) == "per":
-                story_ids.update(self.by_person.get(key, ()))
-                story_ids.update(self.by_person.get("nm:" + key.partition(":")[2], ()))
-        return [self.firsts[story_id] for story_id in story_ids if story_id in self.firsts]
+        for key in names:
+            story_ids.update(self.by_person.get(key))
+        newest = heapq.nlargest(FOLLOWUP_CANDIDATES, story_ids)
+        return [self.firsts[story_id] for story_id in newest if story_id in self.firsts]
 
     def __len__(self) -> int:
         return len(self.firsts)
@@ -387,6 +401,9 @@ class StoryMatcher:
         probe = report_of(article)
         summary = summarize(article.title, article.text, article.lang, self.summary_limit)
         with self._lock:
+            known = self._index.reports.get(article.id)
+            if known is not None:  # assigned already, through another copy of the record
+                return Assignment(article.id, known.story_id, False, "assigned")
             self._advance_clock(probe.at)
             found = self._match(probe)
             with self.store.transaction():

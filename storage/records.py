@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 
 @dataclass(frozen=True)
@@ -141,3 +141,39 @@ class LabelledArticle:
     label: int
     moderator: int
     labelled_at: datetime
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A Telegram chat that asked for alerts, and how it wants them."""
+
+    chat_id: int
+    user_id: int | None
+    ui_lang: str  # the language of the bot's own texts: "ru" or "en"
+    story_langs: str  # which stories it gets: "ru", "en" or "both"
+    alerts: bool  # an instant alert for every new story
+    digest: bool  # the daily digest
+    digest_time: time | None  # local time of the daily digest; None means the default
+    active: bool
+    subscribed_at: datetime  # stories created before this are never sent as alerts
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message to one chat; the row is the only proof that it was (or may have been) sent."""
+
+    id: int
+    kind: str  # "alert" (ref = story id) or "digest" (ref = "YYYY-MM-DD/part")
+    ref: str
+    chat_id: int
+    status: str  # pending, sending, sent, uncertain or failed
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    payload: str | None = None  # the rendered text, for kinds rendered when enqueued
+    message_id: int | None = None
+    last_error: str | None = None
+    not_before: datetime | None = None  # a pending row waits until then (RetryAfter)
+    sent_at: datetime | None = None
+    rendered_sources: int = 0  # how many story sources the sent alert lists

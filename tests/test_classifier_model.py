@@ -133,3 +133,15 @@ def test_cross_validation_of_another_config_uses_the_same_folds(training) -> Non
         cross_validate(training, crippled).quality
         < cross_validate(training, PipelineConfig()).quality
     )
+
+
+@pytest.mark.parametrize("ngram_range", [(2, 5), (1, 4), (3, 6), (2, 2)])
+def test_char_ngrams_of_a_token_are_scikit_learns(ngram_range) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from classifiers.features import _ChunkTable
+
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range).build_analyzer()
+    table = _ChunkTable({}, {}, ngram_range)
+    for token in ["a", "ab", "abc", "abcd", "суд", "20.3.3", "репостами", "x" * 9]:
+        assert table._ngrams(token) == analyzer(token)

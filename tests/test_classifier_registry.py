@@ -85,3 +85,12 @@ def test_a_missing_model_says_so(tmp_path: Path) -> None:
 def test_a_version_cannot_reach_outside_the_models_directory(tmp_path: Path) -> None:
     with pytest.raises(registry.RegistryError, match="bad model version"):
         registry.load(tmp_path, "../../etc/passwd")
+
+
+def test_a_version_recorded_elsewhere_is_not_reused(tmp_path: Path, trained) -> None:
+    # Model files deleted, the database still remembers the version: a new one must differ.
+    first = registry.save(tmp_path / "old", trained)
+    second = registry.save(
+        tmp_path / "new", trained, now=first.created_at, taken=lambda v: v == first.version
+    )
+    assert second.version == f"{first.version}-2"

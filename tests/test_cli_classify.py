@@ -52,7 +52,7 @@ def test_train_prints_cross_validated_figures_per_language(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("training data: 96 examples (seed 96, files 0, moderators 0")
-    assert any(line.startswith("candidate, cross-validated (5 folds), threshold") for line in lines)
+    assert any(line.startswith("cross-validated (5 folds), threshold") for line in lines)
     assert any(line.split()[:1] == ["ru"] for line in lines)
     assert any(line.split()[:1] == ["en"] for line in lines)
     assert "activated" in lines[-1] and "there was no active model" in lines[-1]

@@ -85,6 +85,8 @@ def test_a_russian_report_and_its_english_version_share_their_facts() -> None:
         ("a video by the Anti-Corruption Foundation", "org:fbk"),
         ("ролик ФБК", "org:fbk"),
         ("канал https://t.me/some_channel/123", "url:t.me/some_channel/123"),
+        ("суд в Барнауле", "geo:brnl"),
+        ("a court in Barnaul", "geo:brnl"),
     ],
 )
 def test_facts_become_the_same_key_in_either_language(text: str, key: str) -> None:

@@ -56,6 +56,9 @@ def test_a_repolled_article_and_its_copy_under_a_new_address_make_one_story(
     item = report("barnaul-sokolovsky", "tass-ru")
     first = matcher.assign(store_report(store, item), relevant=True)
     again = matcher.assign(store.article(first.article_id), relevant=True)
+    # the record the poller got back from add_article still has no story
+    stale = matcher.assign(replace(store.article(first.article_id), story_id=None), relevant=True)
+    assert (stale.story_id, stale.reason) == (first.story_id, "assigned")
     moved = matcher.assign(
         store_report(store, item, url=item["url"] + "?utm_source=rss"), relevant=True
     )
@@ -63,20 +66,6 @@ def test_a_repolled_article_and_its_copy_under_a_new_address_make_one_story(
     assert (again.story_id, again.new_story, again.reason) == (first.story_id, False, "assigned")
     assert (moved.story_id, moved.reason) == (first.story_id, "duplicate")
     assert store.count_stories() == 1
-
-
-def test_a_wire_copy_reprinted_by_another_outlet_joins_the_story(
-    store: Store, matcher: StoryMatcher
-) -> None:
-    original = matcher.assign(
-        store_report(store, report("samara-fomin-verdict", "tass-ru")), relevant=True
-    )
-    reprint = matcher.assign(
-        store_report(store, report("samara-fomin-verdict", "samara-news-ru")), relevant=True
-    )
-    assert reprint.story_id == original.story_id
-    assert reprint.reason == "duplicate"
-    assert reprint.matched_article_id == original.article_id
 
 
 def test_a_story_gains_sources_as_outlets_report_it(store: Store, matcher: StoryMatcher) -> None:
@@ -100,17 +89,23 @@ def test_a_story_gains_sources_as_outlets_report_it(store: Store, matcher: Story
     assert story.title == items[0]["title"]
 
 
-def test_the_same_event_in_english_joins_the_russian_story(
-    store: Store, matcher: StoryMatcher
+@pytest.mark.parametrize(
+    ("event", "first", "second", "reason"),
+    [
+        ("samara-fomin-verdict", "tass-ru", "samara-news-ru", "duplicate"),  # wire copy reprinted
+        ("pskov-smolin", "pskovskaya-guberniya-ru", "mediazona-ru", "same-event"),
+        ("kazan-garipov-arrest", "tass-ru", "meduza-en", "cross-language"),
+        ("murmansk-yasinskaya", "b-port-ru", "barents-observer-en", "cross-language"),
+    ],
+)
+def test_another_outlet_reporting_the_event_joins_its_story(
+    store: Store, matcher: StoryMatcher, event: str, first: str, second: str, reason: str
 ) -> None:
-    russian = matcher.assign(
-        store_report(store, report("kazan-garipov-arrest", "tass-ru")), relevant=True
-    )
-    english = matcher.assign(
-        store_report(store, report("kazan-garipov-arrest", "meduza-en")), relevant=True
-    )
-    assert english.story_id == russian.story_id
-    assert english.reason == "cross-language"
+    original = matcher.assign(store_report(store, report(event, first)), relevant=True)
+    joined = matcher.assign(store_report(store, report(event, second)), relevant=True)
+    assert joined.story_id == original.story_id
+    assert (joined.new_story, joined.reason) == (False, reason)
+    assert joined.matched_article_id == original.article_id
 
 
 def test_an_arrest_and_the_verdict_weeks_later_are_two_stories_linked_as_follow_up(
