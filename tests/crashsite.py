@@ -1,8 +1,11 @@
-"""A loopback news site for crash tests and the soak: many feeds, one page per item.
+"""A loopback news site for crash tests: many feeds, one page per item.
 
 Feeds honour ETag/If-None-Match like real outlets (so a restarted poller sends validators, and
 a validator stored too early would lose articles), and pages are served after a short delay
-so a poll lasts long enough to be killed in the middle of it.
+so a poll lasts long enough to be killed in the middle of it. Feeds come in twins: feed 2k+1
+reports the same events as feed 2k, in its own headline over the same agency copy, so the
+two reports of an event belong in one story. Every event is a different case: another
+person, city, charge and penalty.
 """
 
 from __future__ import annotations
@@ -17,7 +20,21 @@ from werkzeug import Request, Response
 _FEED = re.compile(r"^/feeds/(\d+)\.xml$")
 _PAGE = re.compile(r"^/news/(\d+)/(\d+)$")
 
-CITIES = ("Казани", "Томске", "Самаре", "Перми", "Уфе", "Саратове", "Пензе", "Ижевске")
+CITIES = (
+    "Казани", "Томске", "Самаре", "Перми", "Уфе", "Саратове", "Пензе", "Ижевске", "Омске",
+    "Твери", "Курске", "Иркутске", "Барнауле",
+)  # fmt: skip
+FIRST = ("Алексей", "Марина", "Игорь", "Светлана", "Денис", "Ольга", "Руслан", "Анна", "Виктор")
+LAST = (
+    "Гаврилов", "Лаптев", "Сорокин", "Белоусов", "Кочетков", "Мухин", "Зайцев", "Ершов",
+    "Тарасов", "Фомин", "Крылов", "Носков", "Шилов", "Рябов", "Щукин", "Лыков", "Жуков",
+)  # fmt: skip
+CHARGES = (
+    ("статье 207.3 УК о «фейках» об армии", "лет колонии"),
+    ("статье 280.3 УК о «дискредитации» армии", "лет условно"),
+    ("статье 205.2 УК об оправдании терроризма", "лет колонии"),
+    ("статье 20.3.3 КоАП о «дискредитации»", "тысяч рублей штрафа"),
+)
 PLATFORMS = ("во «ВКонтакте»", "в телеграм-канале", "в «Одноклассниках»", "на YouTube")
 
 
@@ -31,29 +48,45 @@ class Item:
         return f"/news/{self.feed}/{self.number}"
 
     @property
+    def event(self) -> int:
+        """Twin feeds (2k, 2k+1) report the same events."""
+        return (self.feed // 2) * 1000 + self.number
+
+    def _facts(self) -> tuple[str, str, str, str, str, int]:
+        event = self.event
+        serial = (self.feed // 2) * 37 + self.number
+        person = f"{FIRST[serial % len(FIRST)]} {LAST[serial % len(LAST)]}"
+        city = CITIES[serial % len(CITIES)]
+        charge, penalty = CHARGES[serial % len(CHARGES)]
+        platform = PLATFORMS[serial % len(PLATFORMS)]
+        amount = 2 + event % 7 if "лет" in penalty else 30 + event % 40
+        return person, city, charge, penalty, platform, amount
+
+    @property
     def title(self) -> str:
-        city = CITIES[(self.feed + self.number) % len(CITIES)]
-        return f"Суд в {city} рассмотрел дело о публикации №{self.feed}-{self.number}"
+        person, city, _, penalty, platform, amount = self._facts()
+        if self.feed % 2:
+            return f"{person} из {city} получил {amount} {penalty} за пост {platform}"
+        return f"Суд в {city} назначил {person} {amount} {penalty} за публикацию {platform}"
 
     def page(self) -> bytes:
-        city = CITIES[(self.feed + self.number) % len(CITIES)]
-        platform = PLATFORMS[self.number % len(PLATFORMS)]
+        person, city, charge, penalty, platform, amount = self._facts()
         paragraphs = [
-            f"Районный суд в {city} рассмотрел дело жителя города, который опубликовал "
-            f"запись {platform}. Номер дела в картотеке — {self.feed}-{self.number}.",
-            f"По версии обвинения, публикация №{self.number} «дискредитировала» армию. "
-            "Защита настаивала, что автор лишь пересказал новости из открытых источников.",
-            f"Суд назначил штраф {30 + self.number % 20} тысяч рублей. Адвокат сообщил, "
-            "что решение будет обжаловано в апелляционной инстанции в течение десяти дней.",
-            "Правозащитники отмечают, что подобные дела в регионе возбуждают всё чаще: "
-            "поводом становятся репосты, комментарии и даже отметки «нравится».",
+            f"Суд в {city} признал {person} виновным по {charge}. Поводом стала запись "
+            f"{platform}, опубликованная в прошлом году.",
+            f"Обвинение запросило для {person} {amount + 1} {penalty}; суд назначил "
+            f"{amount} {penalty}. Защита намерена обжаловать приговор.",
+            f"По словам адвоката, {person} удалил запись сразу после звонка из полиции, "
+            "но дело всё равно передали в суд.",
+            f"Правозащитники знают о нескольких похожих делах в {city} за последний год.",
         ]
         body = "".join(f"<p>{text}</p>" for text in paragraphs)
+        outlet = "Волжские новости" if self.feed % 2 else "Приволжский вестник"
         return (
             "<!DOCTYPE html><html lang='ru'><head><meta charset='utf-8'>"
-            f"<title>{self.title}</title></head><body><nav><a href='/'>Главная</a></nav>"
+            f"<title>{self.title}</title></head><body><nav><a href='/'>{outlet}</a></nav>"
             f"<article><h1>{self.title}</h1>{body}</article>"
-            "<footer>© Приволжский вестник</footer></body></html>"
+            f"<footer>© {outlet}</footer></body></html>"
         ).encode()
 
 
@@ -81,7 +114,7 @@ class NewsSite:
     def feed(self, feed: int, items: list[Item]) -> bytes:
         entries = "".join(
             f"<item><title>{item.title}</title><link>{self.base}{item.path}</link>"
-            f"<guid>{self.base}{item.path}</guid><description>Кратко: {item.title}.</description>"
+            f"<guid>{self.base}{item.path}</guid><description>{item.title}.</description>"
             "<pubDate>Fri, 20 Nov 2026 12:00:00 +0300</pubDate></item>"
             for item in items
         )
