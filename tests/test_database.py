@@ -97,6 +97,34 @@ def test_a_database_from_every_schema_version_is_brought_up_to_date(
     fresh.close()
 
 
+def test_stores_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """`repostwatch run` and a cron job starting together on a new (or older) database: each
+    must find the migrations the other applied, not apply them again and fail."""
+    for trial in range(10):
+        path = tmp_path / f"race-{trial}.db"
+        ready = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def open_store(
+            path: Path = path, ready: threading.Barrier = ready, errors: list = errors
+        ) -> None:
+            ready.wait()
+            try:
+                Store(path).close()
+            except Exception as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_store) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        store = Store(path)
+        assert store.schema_versions() == [step.name for step in MIGRATIONS]
+        store.close()
+
+
 def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "rw.db", isolation_level=None)
     good = migration("test_0001_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
