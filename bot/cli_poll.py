@@ -17,7 +17,7 @@ from bot.settings import Settings
 from bot.tables import ago, table
 from poller.config import ConfigError, FeedSpec, load_feeds
 from poller.pipeline import Poller, PollProgress, PollReport, PollSettings, describe_feed
-from storage import Store
+from storage import FeedState, Store
 from storage.base import utcnow
 
 CONFIG_ERROR_STATUS = 2
@@ -98,13 +98,31 @@ def feeds_command(settings: Settings, db_path: Path | None) -> None:
             state.items_last,
             state.articles_total,
             state.error_count,
-            state.last_error or "",
+            _trouble(state),
             ago(state.next_poll_at),
         )
         for state in states
     ]
-    headers = ("feed", "last fetch", "status", "items", "stored", "errors", "last error", "next")
-    click.echo(table(headers, rows))
+    headers = (
+        "feed",
+        "last fetch",
+        "status",
+        "items",
+        "stored",
+        "errors",
+        "last error or problem",
+        "next",
+    )
+    click.echo(table(headers, rows, max_cell=100))
+
+
+def _trouble(state: FeedState) -> str:
+    """The feed's last error, else what went wrong inside it at its last successful fetch."""
+    if state.last_error:
+        return state.last_error
+    if state.problems_last:
+        return f"{state.problems_last} problem(s), first: {state.last_problem}"
+    return ""
 
 
 @click.command("demo")

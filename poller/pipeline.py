@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
 from urllib.parse import urljoin
@@ -37,6 +37,9 @@ class PollSettings:
     allow_private_links: bool = False  # let item links reach loopback/private addresses
     workers: int | None = None  # extraction processes; None = one per core
     max_backoff: timedelta = timedelta(hours=6)
+    # New entries taken from one feed per poll: bounds the pages one feed makes us fetch and
+    # hold in memory. The rest wait for the next poll (the feed's validators are not kept).
+    max_new_per_feed: int = 300
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,14 @@ class Poller:
         if parsed.error:
             return await self._record_error(feed, state, parsed.error, fetched.status)
         candidates, skipped = await self._new_candidates(feed, parsed.entries, cycle)
+        deferred = max(0, len(candidates) - self.settings.max_new_per_feed)
+        if deferred:
+            candidates = candidates[: self.settings.max_new_per_feed]
+            skipped.append(
+                f"{deferred} more new entries left for the next poll "
+                f"(at most {self.settings.max_new_per_feed} per feed and poll)"
+            )
+            fetched = replace(fetched, etag=None, last_modified=None)  # fetch it in full again
         cycle.bump(pages_total=len(candidates))
         outcomes = await asyncio.gather(*(self._article(feed, c, cycle) for c in candidates))
         articles = [article for article, _, _ in outcomes]
@@ -245,8 +256,9 @@ class Poller:
         stored_urls = {article.url for article in stored}
         now = utcnow()
         next_poll = now + feed.interval
+        problems = [*([parsed.warning] if parsed.warning else []), *errors]
         await asyncio.to_thread(
-            self._record_ok, feed, fetched, len(parsed.entries), len(stored), now, next_poll
+            self._record_ok, feed, fetched, len(parsed.entries), problems, now, next_poll
         )
         return FeedReport(
             name=feed.name,
@@ -355,7 +367,7 @@ class Poller:
         feed: FeedSpec,
         fetched: FetchResult,
         items: int,
-        stored: int,
+        problems: list[str],
         now: datetime,
         next_poll: datetime,
     ) -> None:
@@ -367,9 +379,8 @@ class Poller:
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             items=items,
+            problems=problems,
         )
-        if stored:
-            self.store.add_feed_articles(feed.name, stored)
 
     async def _record_not_modified(self, feed: FeedSpec) -> FeedReport:
         now = utcnow()
