@@ -7,18 +7,14 @@ from pathlib import Path
 
 import click
 
+from bot.cli_options import db_option
 from bot.settings import Settings
 from storage import Store, StoreError
 
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Database file (default: $REPOSTWATCH_DATA/repostwatch.db).",
-)
+@db_option
 @click.pass_obj
 def backup_command(settings: Settings, path: Path, db_path: Path | None) -> None:
     """Copy the database to PATH, safely, even while RepostWatch is running.
