@@ -46,3 +46,16 @@ def web(threaded_httpserver, workers):
     yield site
     site.release.set()  # let handlers that stall finish
     threaded_httpserver.clear()
+
+
+@pytest.fixture(scope="session")
+def trained_data(tmp_path_factory) -> Path:
+    """A data folder (repostwatch.db, models/) whose model is trained: the first start of a
+    fresh install trains one, which tests that start RepostWatch many times copy instead."""
+    from poller.scoring import ensure_model
+
+    data = tmp_path_factory.mktemp("trained") / "data"
+    store = Store(data / "repostwatch.db")
+    ensure_model(store, data / "models")
+    store.close()
+    return data

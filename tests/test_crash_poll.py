@@ -1,7 +1,8 @@
 """Crash safety of polling: `repostwatch poll --once` as a real process, killed with SIGKILL
 at random points (by the clock, or once a random number of articles is stored), restarted,
-and finally run to the end. Afterwards every item is stored exactly once, the feed counts
-match, the database passes PRAGMA integrity_check, and no worker process outlived its poller.
+and finally run to the end. Afterwards every item is stored exactly once and in a story, the
+feed counts match, the database passes PRAGMA integrity_check, and no worker process outlived
+its poller.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -97,12 +99,14 @@ def check_database(db: Path) -> dict[str, int]:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_killed_poll_loses_nothing_and_duplicates_nothing(
-    site: NewsSite, tmp_path: Path, seed: int
+    site: NewsSite, trained_data: Path, tmp_path: Path, seed: int
 ) -> None:
     rng = random.Random(seed)
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(site.feeds_yaml(), encoding="utf-8")
-    db = tmp_path / "repostwatch.db"
+    data = tmp_path / "data"
+    shutil.copytree(trained_data, data)  # the model beside the database, trained already
+    db = data / "repostwatch.db"
     kills = []
     for _ in range(KILLS_PER_SEED):
         how = kill_at_random(start_poll(feeds, db), db, rng)
@@ -118,8 +122,10 @@ def test_a_killed_poll_loses_nothing_and_duplicates_nothing(
     with sqlite3.connect(db) as conn:
         urls = {row[0] for row in conn.execute("SELECT url FROM articles")}
         sources = {row[0] for row in conn.execute("SELECT DISTINCT source FROM articles")}
+        storyless = conn.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()
     assert urls == {site.base + item.path for item in site.all_items()}
     assert sources == {"page"}  # every page was fetched and extracted, none half-done
+    assert storyless[0] == 0  # stored just before a kill: matched at the restart
 
     with sqlite3.connect(db) as conn:
         validators = conn.execute("SELECT count(*) FROM feeds WHERE etag IS NOT NULL").fetchone()

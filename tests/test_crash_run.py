@@ -30,7 +30,6 @@ import psutil
 import pytest
 from pytest_httpserver import HTTPServer
 
-from poller.scoring import ensure_model
 from storage import NewArticle, Store
 from storage.base import utcnow
 from tests.crashsite import NewsSite
@@ -40,16 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = int(os.environ.get("REPOSTWATCH_CRASH_SEEDS", "0"))
 FEEDS, ITEMS = 10, 30
 CHATS, STORIES = 30, 4
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
-    """A data folder with the model trained once (a fresh install trains it on first start)."""
-    data = tmp_path_factory.mktemp("template") / "data"
-    store = Store(data / "repostwatch.db")
-    ensure_model(store, data / "models")
-    store.close()
-    return data
 
 
 def start_run(data: Path, feeds: Path, **env: str) -> subprocess.Popen:
@@ -167,11 +156,11 @@ def site():
 
 @pytest.mark.parametrize("seed", range(1, 1 + (SEEDS or 2)))
 def test_a_killed_service_loses_no_article_and_splits_no_story(
-    site: NewsSite, trained: Path, tmp_path: Path, seed: int
+    site: NewsSite, trained_data: Path, tmp_path: Path, seed: int
 ) -> None:
     rng = random.Random(seed)
     data = tmp_path / "data"
-    shutil.copytree(trained, data)
+    shutil.copytree(trained_data, data)
     db = data / "repostwatch.db"
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(site.feeds_yaml(), encoding="utf-8")
@@ -246,11 +235,11 @@ def prepare_broadcast(db: Path) -> dict[int, str]:
 
 @pytest.mark.parametrize("seed", range(1, 1 + (SEEDS or 3)))
 def test_a_killed_broadcast_sends_nothing_twice_and_loses_nothing(
-    trained: Path, tmp_path: Path, seed: int
+    trained_data: Path, tmp_path: Path, seed: int
 ) -> None:
     rng = random.Random(seed)
     data = tmp_path / "data"
-    shutil.copytree(trained, data)
+    shutil.copytree(trained_data, data)
     db = data / "repostwatch.db"
     headlines = prepare_broadcast(db)
     feeds = tmp_path / "feeds.yaml"
