@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
+from bench.report import Figure, at_least, info
 from classifiers.batch import BATCH_SIZE
 from classifiers.corpus import Document, Example, merge, read_corpus
 from classifiers.pipeline import prepare
@@ -127,3 +128,42 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+SCORING_FLOOR = 5_000  # documents/s, DESIGN.md
+
+
+def figures(
+    documents: int = 20_000, chars: int = 3000, train_items: int = 10_000, *, quick: bool = False
+) -> list[Figure]:
+    """Scoring throughput and retraining time, for the runner (python -m bench)."""
+    corpus = read_corpus()
+    if quick:  # every corpus item once: fewer would leave out whole labels
+        documents, train_items = 400, len(corpus)
+    texts = synthetic_documents(corpus, documents, chars)
+    model = train(merge(corpus)).model
+    with Clock() as scoring:
+        for start in range(0, len(texts), BATCH_SIZE):
+            model.scores(texts[start : start + BATCH_SIZE])
+    training = merge(synthetic_labelled(corpus, train_items))
+    with Clock() as retraining:
+        trained = train(training)
+    return [
+        at_least(
+            "classify",
+            "scoring throughput on extracted text",
+            len(texts) / scoring.wall,
+            SCORING_FLOOR,
+            "documents/s",
+            f"{len(texts):,} distinct documents of {chars} chars, batches of {BATCH_SIZE}, "
+            f"cold caches; {len(texts) / scoring.cpu:,.0f}/s per CPU second",
+        ),
+        info(
+            "classify",
+            f"retraining on {len(training.examples):,} labelled items",
+            retraining.wall,
+            "s",
+            f"cross-validation + threshold + final fit; {retraining.cpu:.1f} s CPU; "
+            f"CV mean F1 {trained.cv.quality:.3f}",
+        ),
+    ]

@@ -17,12 +17,14 @@ import logging
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
+from bench.report import Figure, at_least, at_most
 from bot.delivery import Delivery, DeliveryConfig
 from bot.sender import TelegramSender
 from storage import Store
@@ -45,7 +47,7 @@ def main() -> None:
         asyncio.run(broadcast(Path(folder), args))
 
 
-async def broadcast(folder: Path, args: argparse.Namespace) -> None:
+async def broadcast(folder: Path, args: argparse.Namespace) -> Outcome:
     store = Store(folder / "bench.db")
     now = datetime.now(UTC)
     subscribe_all(store, args.subscribers, now - timedelta(hours=1))
@@ -79,13 +81,82 @@ async def broadcast(folder: Path, args: argparse.Namespace) -> None:
     finally:
         api.stop()
     print_figures(api, store, args.subscribers, elapsed, runs, report)
+    result = outcome(api, store, args.subscribers, elapsed)
     store.close()
+    return result
 
 
 def subscribe_all(store: Store, count: int, at: datetime) -> None:
     with store.transaction():
         for chat_id in range(1, count + 1):
             store.subscribe(100_000 + chat_id, user_id=100_000 + chat_id, ui_lang="ru", at=at)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    subscribers: int
+    sent: int
+    rate: float  # msg/s, first to last accepted message
+    duplicates: int
+    lost: int
+    refused: int  # 429s
+    injected: int
+    over_limit: int
+    early: int  # sent during a retry_after wait
+    elapsed: float
+
+
+def outcome(api: FakeBotAPI, store: Store, subscribers: int, elapsed: float) -> Outcome:
+    """The figures print_figures shows, as values (for the runner)."""
+    accepted = api.calls_to("sendMessage", ok=True)
+    per_chat = Counter(message.chat_id for message in api.sent())
+    statuses = store.outbox_counts()
+    span = accepted[-1].at - accepted[0].at if len(accepted) > 1 else float("nan")
+    return Outcome(
+        subscribers=subscribers,
+        sent=len(accepted),
+        rate=(len(accepted) - 1) / span if len(accepted) > 1 else float("nan"),
+        duplicates=sum(count - 1 for count in per_chat.values() if count > 1),
+        lost=subscribers - len(per_chat) - statuses.get("uncertain", 0) - statuses.get("failed", 0),
+        refused=len(api.calls_to("sendMessage", ok=False)),
+        injected=api.injected_429s,
+        over_limit=api.rate_429s,
+        early=api.early_requests,
+        elapsed=elapsed,
+    )
+
+
+RATE_FLOOR = 27.0  # msg/s against a Bot API allowing 30, DESIGN.md
+
+
+def figures(subscribers: int = 10_000, *, quick: bool = False) -> list[Figure]:
+    """Rate, duplicates and lost, for the runner (python -m bench)."""
+    if quick:
+        subscribers = 300
+    args = argparse.Namespace(
+        subscribers=subscribers, limit=30.0, inject=0.001, latency=30.0, rate=DeliveryConfig().rate
+    )
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    with tempfile.TemporaryDirectory(prefix="rw-delivery-") as folder:
+        result = asyncio.run(broadcast(Path(folder), args))
+    setup = (
+        f"{subscribers:,} subscribers, fake Bot API allowing {args.limit:g} msg/s, "
+        f"~{args.inject:.1%} injected 429s, {args.latency:g} ms answers"
+    )
+    return [
+        at_least("delivery", "achieved delivery rate", result.rate, RATE_FLOOR, "msg/s", setup),
+        at_most("delivery", "duplicate messages", result.duplicates, 0, "", "target: none"),
+        at_most("delivery", "lost messages", result.lost, 0, "", "target: none"),
+        at_most(
+            "delivery",
+            "messages sent while a 429's retry_after was running",
+            result.early,
+            0,
+            "",
+            f"429s received: {result.refused} ({result.injected} injected, "
+            f"{result.over_limit} over the limit)",
+        ),
+    ]
 
 
 def print_figures(

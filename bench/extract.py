@@ -21,6 +21,7 @@ from pathlib import Path
 
 import trafilatura
 
+from bench.report import Figure, at_least, at_most, info
 from poller.extract import extract_article
 from poller.language import detect_language
 from poller.pages import decode_html
@@ -127,3 +128,70 @@ def _padded(page: str, kb: int) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+def figures(repeat: int = 10, pad_kb: int = 150, *, quick: bool = False) -> list[Figure]:
+    """Quality on the page fixtures and speed, ours against bare trafilatura, for bench.__main__."""
+    if quick:
+        repeat = 1
+    expected = {
+        k: v for k, v in json.loads((PAGES / "expected.json").read_text()).items() if k[0] != "_"
+    }
+    raw = {name: (PAGES / name).read_bytes() for name in expected}
+    pages = {name: decode_html(body, "text/html") for name, body in raw.items()}
+    ours = _quality(expected, lambda name: _text(extract_article(pages[name])))
+    bare = _quality(expected, lambda name: trafilatura.extract(pages[name]))
+    html = [_padded(page, pad_kb) for page in pages.values()]
+    timings = {"bare": [], "ours": []}
+    runs = {
+        "bare": lambda: [trafilatura.extract(page) for page in html],
+        "ours": lambda: [_ours_full(page.encode("utf-8")) for page in html],
+    }
+    for run in runs.values():
+        run()
+    for _ in range(repeat):
+        for label, run in runs.items():
+            start = time.perf_counter()
+            run()
+            timings[label].append(time.perf_counter() - start)
+    speed = statistics.median(timings["bare"]) / statistics.median(timings["ours"])
+    pages_note = f"{sum(spec.get('extracted', True) for spec in expected.values())} fixture pages"
+    return [
+        at_least(
+            "extract",
+            "body paragraphs kept (ours)",
+            ours[0] * 100,
+            bare[0] * 100,
+            "%",
+            f"bare trafilatura keeps {bare[0]:.1%}; {pages_note}",
+        ),
+        at_most(
+            "extract",
+            "boilerplate left (ours)",
+            ours[1] * 100,
+            0.0,
+            "%",
+            f"bare trafilatura leaves {bare[1]:.1%}",
+        ),
+        info(
+            "extract",
+            f"extraction speed, decode+extract+language / bare ({pad_kb} KB pages)",
+            speed,
+            "×",
+            f"median of {repeat} passes, one process",
+        ),
+    ]
+
+
+def _quality(expected: dict, extract: Callable[[str], str | None]) -> tuple[float, float]:
+    """(share of body snippets kept, share of clutter snippets left) over the pages."""
+    kept = body = left = clutter = 0
+    for name, spec in expected.items():
+        if not spec.get("extracted", True):
+            continue
+        text = " ".join((extract(name) or "").split())
+        kept += sum(snippet in text for snippet in spec.get("body", []))
+        body += len(spec.get("body", []))
+        left += sum(snippet in text for snippet in spec.get("clutter", []))
+        clutter += len(spec.get("clutter", []))
+    return kept / body, left / clutter

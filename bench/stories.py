@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.report import Figure, at_most, info
 from poller.stories import DEFAULT_WINDOW, StoryMatcher
 from storage import Article, NewArticle, Store
 
@@ -605,3 +606,51 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+FLAT_LIMIT = 1.5  # cost per new article at the largest size / at the smallest, DESIGN.md
+
+
+def figures(
+    sizes: tuple[int, ...] = (1_000, 10_000, 100_000), probes: int = 300, *, quick: bool = False
+) -> list[Figure]:
+    """Matching quality on the pair set and the cost of one article at scale, for the runner."""
+    if quick:
+        sizes, probes = (200, 1_000), 40
+    with tempfile.TemporaryDirectory(prefix="bench-stories-") as tmp:
+        workdir = Path(tmp)
+        pairs = load_pairs()
+        quality = scores(evaluate_pairs(pairs, workdir))
+        rows = measure_cost(list(sizes), probes, workdir)
+    base, top = rows[0], rows[-1]
+    found = [
+        info(
+            "stories",
+            "same-story pairs joined: precision",
+            quality.precision,
+            "",
+            f"{len(pairs)} labelled pairs, each in a fresh store",
+        ),
+        info("stories", "same-story pairs joined: recall", quality.recall, ""),
+    ]
+    found += [
+        info(
+            "stories",
+            f"assign one new article, {row.stored:,} stored",
+            row.assign_median_us,
+            "µs",
+            f"median of {probes}; p90 {row.assign_p90_us:.0f} µs; {row.indexed:,} in the index; "
+            f"process max RSS {row.rss_mb:.0f} MB",
+        )
+        for row in rows
+    ]
+    found.append(
+        at_most(
+            "stories",
+            f"cost per new article, {top.stored:,} / {base.stored:,} stored",
+            top.assign_median_us / base.assign_median_us,
+            FLAT_LIMIT,
+            "×",
+        )
+    )
+    return found

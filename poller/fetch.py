@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -38,6 +40,7 @@ _FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_DRAIN_LIMIT = 64 * 1024  # bytes of an unused body read to keep its connection alive
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class FetchLimits:
     total_timeout: float = 30.0
     max_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
-    feed_concurrency: int = 128
+    feed_concurrency: int = 256
     page_concurrency: int = 16
     user_agent: str = USER_AGENT
 
@@ -172,21 +175,110 @@ async def _resolve(
     return addresses
 
 
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx transport whose connection pool uses `GuardedBackend`.
+class _LeanPool(httpcore.AsyncConnectionPool):
+    """httpcore's connection pool, with request assignment that stays cheap at hundreds of
+    connections.
 
-    httpx does not expose httpcore's `network_backend`, so the pool it built is replaced by
-    an equal one with the guard; no proxy is used for item links.
+    httpcore 1.0 re-checks every pooled connection for expiry (a poll() and a getpeername()
+    system call each) and counts the connections once per idle connection, on every request
+    sent and every response closed: quadratic in the connections, and most of the CPU a
+    300-feed poll spent. Here a connection is checked for expiry when it is about to be
+    reused, and the whole pool is swept at most once a second; the rules are httpcore's.
     """
 
-    def __init__(self, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._next_sweep = 0.0
+
+    def _assign_requests_to_connections(self) -> list[Any]:
+        closing: list[Any] = []
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._sweep(closing)
+        queued = [request for request in self._requests if request.connection is None]
+        if not queued:
+            return closing
+        # An HTTP/1.1 connection serves one request at a time: one already handed to a
+        # request stays reserved until that request leaves the pool, even while still idle.
+        taken = {
+            id(request.connection) for request in self._requests if request.connection is not None
+        }
+        for pool_request in queued:
+            origin = pool_request.request.url.origin
+            connection = self._reusable(origin, taken, closing)
+            if connection is None:
+                if not self._make_room(taken, closing):
+                    break  # every connection is busy: the rest wait for one to be released
+                connection = self.create_connection(origin)
+                self._connections.append(connection)
+            taken.add(id(connection))
+            pool_request.assign_to_connection(connection)
+        return closing
+
+    def _sweep(self, closing: list[Any]) -> None:
+        """Drop closed connections, close expired ones and idle ones over the keep-alive limit."""
+        kept = []
+        for connection in self._connections:
+            if connection.is_closed():
+                continue
+            if connection.has_expired():
+                closing.append(connection)
+            else:
+                kept.append(connection)
+        surplus = len(kept) - self._max_keepalive_connections
+        if surplus > 0:
+            idle = [connection for connection in kept if connection.is_idle()][:surplus]
+            closing.extend(idle)
+            kept = [connection for connection in kept if connection not in idle]
+        self._connections = kept
+
+    def _reusable(self, origin: httpcore.Origin, taken: set[int], closing: list[Any]) -> Any:
+        """An idle, unexpired connection to `origin` that no request holds, or None."""
+        for connection in list(self._connections):
+            if id(connection) in taken or not connection.can_handle_request(origin):
+                continue
+            if not connection.is_available():
+                continue
+            if connection.has_expired():
+                self._connections.remove(connection)
+                closing.append(connection)
+                continue
+            return connection
+        return None
+
+    def _make_room(self, taken: set[int], closing: list[Any]) -> bool:
+        """Whether a new connection fits, closing an idle one to make room if need be."""
+        if len(self._connections) < self._max_connections:
+            return True
+        self._sweep(closing)
+        if len(self._connections) < self._max_connections:
+            return True
+        for connection in self._connections:
+            if id(connection) not in taken and connection.is_idle():
+                self._connections.remove(connection)
+                closing.append(connection)
+                return True
+        return False
+
+
+class _Transport(httpx.AsyncHTTPTransport):
+    """httpx transport on `_LeanPool`, with `GuardedBackend` for untrusted links.
+
+    httpx does not expose httpcore's pool or its `network_backend`, so the pool it built is
+    replaced by an equal one; no proxy from the environment is used by this transport.
+    """
+
+    def __init__(self, limits: httpx.Limits, tls: ssl.SSLContext, *, guarded: bool) -> None:
+        super().__init__(verify=tls, limits=limits, trust_env=False)
+        self._pool = _LeanPool(
+            ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(),
+            network_backend=GuardedBackend() if guarded else None,
         )
 
 
@@ -215,16 +307,18 @@ class Fetcher:
             max_connections=self.limits.page_concurrency,
             max_keepalive_connections=self.limits.page_concurrency,
         )
+        tls = httpx.create_ssl_context()  # one for all: each holds its own copy of the CAs
         self._feeds = httpx.AsyncClient(
-            timeout=timeout, headers=headers, limits=feed_limits, follow_redirects=False
-        )
-        page_transport = (
-            httpx.AsyncHTTPTransport(limits=page_limits, trust_env=False)
-            if allow_private_links
-            else _GuardedTransport(page_limits)
+            timeout=timeout,
+            headers=headers,
+            transport=_Transport(feed_limits, tls, guarded=False),
+            follow_redirects=False,
         )
         self._pages = httpx.AsyncClient(
-            timeout=timeout, headers=headers, transport=page_transport, follow_redirects=False
+            timeout=timeout,
+            headers=headers,
+            transport=_Transport(page_limits, tls, guarded=not allow_private_links),
+            follow_redirects=False,
         )
         self._feed_slots = asyncio.Semaphore(self.limits.feed_concurrency)
         self._page_slots = asyncio.Semaphore(self.limits.page_concurrency)
@@ -313,7 +407,7 @@ class Fetcher:
                     continue
                 return await self._read(response, url, current)
             finally:
-                await response.aclose()
+                await _release(response)
         raise FetchFailed(f"too many redirects (over {self.limits.max_redirects}) from {url}")
 
     async def _read(self, response: httpx.Response, url: str, final_url: str) -> FetchResult:
@@ -410,6 +504,21 @@ class _Decoder:
         if self.size > self.cap:
             raise FetchFailed(f"body over {_size(self.cap)} cap from {self.url}")
         return data
+
+
+async def _release(response: httpx.Response) -> None:
+    """Close a response, first reading what is left of a small unread body (a 304's, a
+    redirect's, an error page's) so its connection can be kept alive for the next request."""
+    if not response.is_stream_consumed:
+        left = _DRAIN_LIMIT
+        try:
+            async for raw in response.aiter_raw():
+                left -= len(raw)
+                if left < 0:
+                    break  # not worth reading on: the connection is closed instead
+        except httpx.HTTPError:
+            pass  # the request itself succeeded; only the connection is lost
+    await response.aclose()
 
 
 def _check_scheme(url: str) -> None:

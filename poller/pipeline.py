@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from types import TracebackType
 from urllib.parse import urljoin
 
@@ -21,11 +23,20 @@ from poller.config import FeedSpec
 from poller.fetch import Fetcher, FetchLimits, FetchResult
 from poller.parse import FeedEntry, ParsedFeed
 from poller.urls import canonical_url
-from poller.work import PageJob, PageOutcome, Workers, feed_fallback, parse_feed_job, process_page
+from poller.work import (
+    PageJob,
+    PageOutcome,
+    Workers,
+    feed_fallback,
+    parse_feed_items_job,
+    process_page,
+)
 from storage import Article, FeedState, NewArticle, Store
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
+
+FEED_WRITE_BATCH = 100
 
 Score = Callable[[list[NewArticle]], list[NewArticle]]
 OnStored = Callable[[Article], None]
@@ -36,6 +47,7 @@ class PollSettings:
     limits: FetchLimits = field(default_factory=FetchLimits)
     allow_private_links: bool = False  # let item links reach loopback/private addresses
     workers: int | None = None  # extraction processes; None = one per core
+    release_workers_after: timedelta | None = timedelta(minutes=1)  # idle; None = keep them
     max_backoff: timedelta = timedelta(hours=6)
     # New entries taken from one feed per poll: bounds the pages one feed makes us fetch and
     # hold in memory. The rest wait for the next poll (the feed's validators are not kept).
@@ -113,6 +125,7 @@ class _Cycle:
 
     def __init__(self, feeds_total: int, on_progress: Callable[[PollProgress], None] | None):
         self.claimed: set[str] = set()
+        self.feed_writes: list[Callable[[], None]] = []
         self.feeds_total = feeds_total
         self.feeds_done = self.pages_total = self.pages_done = self.stored = 0
         self.on_progress = on_progress
@@ -139,6 +152,33 @@ class _Cycle:
             )
 
 
+class _LinkCache:
+    """Canonical and absolute URLs of feed links, remembered between cycles: a feed lists
+    the same entries poll after poll, and canonicalising them was a third of the CPU an
+    unchanged-but-refetched feed cost."""
+
+    MAX_ENTRIES = 100_000
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    def resolve(self, link: str, base: str) -> tuple[str, str] | None:
+        """(canonical URL, absolute link) of an entry's link, or None when it is unusable."""
+        key = (link, base)
+        try:
+            return self._known[key]
+        except KeyError:
+            pass
+        try:
+            urls: tuple[str, str] | None = (canonical_url(link, base=base), url_join(link, base))
+        except ValueError:
+            urls = None
+        if len(self._known) >= self.MAX_ENTRIES:
+            self._known.clear()
+        self._known[key] = urls
+        return urls
+
+
 class Poller:
     """Polls a set of feeds into a Store; use as `async with Poller(...) as poller:`."""
 
@@ -160,8 +200,15 @@ class Poller:
         self.on_stored = on_stored
         self.on_progress = on_progress
         self._own_workers = workers is None
-        self.workers = workers or Workers(self.settings.workers)
+        idle = self.settings.release_workers_after
+        self.workers = workers or Workers(
+            self.settings.workers, idle_seconds=idle.total_seconds() if idle else None
+        )
         self.fetcher: Fetcher | None = None
+        self._links = _LinkCache()
+        self._score_lock = threading.Lock()
+        # Each feed's entries as of its last parsed body, by item key (see poller.feeditems).
+        self._feed_items: dict[str, dict[str, FeedEntry]] = {}
         # Pages fetched but not yet extracted hold their bodies in memory: bound them.
         self._article_slots = asyncio.Semaphore(self.settings.limits.page_concurrency * 2)
 
@@ -189,9 +236,12 @@ class Poller:
             feed for feed in self.feeds if not only_due or _is_due(states.get(feed.name), started)
         ]
         cycle = _Cycle(len(due), self.on_progress)
-        reports = await asyncio.gather(
-            *(self._poll_feed_safely(feed, states.get(feed.name), cycle) for feed in due)
-        )
+        try:
+            reports = await asyncio.gather(
+                *(self._poll_feed_safely(feed, states.get(feed.name), cycle) for feed in due)
+            )
+        finally:
+            await self._flush_feed_writes(cycle)
         return PollReport(started_at=started, finished_at=utcnow(), feeds=tuple(reports))
 
     async def next_due(self) -> datetime | None:
@@ -216,7 +266,9 @@ class Poller:
             report = await self._poll_feed(feed, state, cycle)
         except Exception as error:  # a bug or a dead database must not stop the other feeds
             log.exception("poll of %s failed", feed.name)
-            report = await self._record_error(feed, state, f"internal error: {error!r}", None)
+            report = await self._record_error(
+                feed, state, f"internal error: {error!r}", None, cycle
+            )
         log.debug("%s", describe_feed(report))
         cycle.bump(finished=report, feeds_done=1)
         return report
@@ -231,12 +283,12 @@ class Poller:
             last_modified=state.last_modified if state else None,
         )
         if fetched.error:
-            return await self._record_error(feed, state, fetched.error, fetched.status)
+            return await self._record_error(feed, state, fetched.error, fetched.status, cycle)
         if fetched.not_modified:
-            return await self._record_not_modified(feed)
-        parsed = await self._parse(fetched)
+            return await self._record_not_modified(feed, cycle)
+        parsed = await self._parse(feed, fetched)
         if parsed.error:
-            return await self._record_error(feed, state, parsed.error, fetched.status)
+            return await self._record_error(feed, state, parsed.error, fetched.status, cycle)
         candidates, skipped = await self._new_candidates(feed, parsed.entries, cycle)
         deferred = max(0, len(candidates) - self.settings.max_new_per_feed)
         if deferred:
@@ -257,8 +309,9 @@ class Poller:
         now = utcnow()
         next_poll = now + feed.interval
         problems = [*([parsed.warning] if parsed.warning else []), *errors]
-        await asyncio.to_thread(
-            self._record_ok, feed, fetched, len(parsed.entries), problems, now, next_poll
+        await self._defer_feed_write(
+            cycle,
+            partial(self._record_ok, feed, fetched, len(parsed.entries), problems, now, next_poll),
         )
         return FeedReport(
             name=feed.name,
@@ -275,13 +328,22 @@ class Poller:
             next_poll_at=next_poll,
         )
 
-    async def _parse(self, fetched: FetchResult) -> ParsedFeed:
+    async def _parse(self, feed: FeedSpec, fetched: FetchResult) -> ParsedFeed:
+        """Parse the body; items this feed carried last time are not parsed again."""
+        known = self._feed_items.get(feed.name, {})
         try:
-            return await self.workers.run(
-                parse_feed_job, fetched.body, fetched.content_type, fetched.final_url
+            items = await self.workers.run(
+                parse_feed_items_job,
+                fetched.body,
+                fetched.content_type,
+                fetched.final_url,
+                frozenset(known),
             )
         except BrokenProcessPool:
             return ParsedFeed(title="", entries=(), error="feed parser crashed on this feed")
+        if not items.error:
+            self._feed_items[feed.name] = items.remembered(known)
+        return items.feed(known)
 
     async def _new_candidates(
         self, feed: FeedSpec, entries: Sequence[FeedEntry], cycle: _Cycle
@@ -292,14 +354,12 @@ class Poller:
         skipped: list[str] = []
         for entry in entries:
             link = entry.link or (entry.guid if _is_web_link(entry.guid) else None)
-            try:
-                url = canonical_url(link, base=feed.url) if link else None
-            except ValueError:
-                url = None
-            if url is None:
+            urls = self._links.resolve(link, feed.url) if link else None
+            if urls is None:
                 skipped.append(f"entry without a usable link skipped: {entry.title[:80]!r}")
                 continue
-            by_url.setdefault(url, _Candidate(url=url, link=url_join(link, feed.url), entry=entry))
+            url, absolute = urls
+            by_url.setdefault(url, _Candidate(url=url, link=absolute, entry=entry))
         stored = await asyncio.to_thread(self.store.stored_urls, list(by_url))
         fresh = [c for url, c in by_url.items() if url not in stored and cycle.claim(url)]
         return fresh, skipped
@@ -336,10 +396,17 @@ class Poller:
         if self.score is None or not articles:
             return articles, []
         try:
-            return await asyncio.to_thread(self.score, articles), []
+            return await asyncio.to_thread(self._score_one_batch_at_a_time, articles), []
         except Exception as error:  # unscored articles are still worth keeping
             log.exception("scoring failed")
             return articles, [f"scoring failed: {error!r}"]
+
+    def _score_one_batch_at_a_time(self, articles: list[NewArticle]) -> list[NewArticle]:
+        """Feeds finish together, but a scorer need not be thread-safe (the classifier's
+        caches are not: concurrent batches corrupted each other's features)."""
+        assert self.score is not None
+        with self._score_lock:
+            return self.score(articles)
 
     async def _store(
         self, articles: list[NewArticle], cycle: _Cycle
@@ -362,6 +429,37 @@ class Poller:
 
     # --- feed state --------------------------------------------------------------------------
 
+    async def _defer_feed_write(self, cycle: _Cycle, write: Callable[[], None]) -> None:
+        """Queue a feed's state update; they are written together, a batch at a time.
+
+        One transaction per batch instead of one per feed (and one thread hop per feed):
+        a cycle of 300 unchanged feeds is mostly these writes otherwise. Losing a batch to a
+        crash costs nothing but a full fetch of those feeds next time.
+        """
+        cycle.feed_writes.append(write)
+        if len(cycle.feed_writes) >= FEED_WRITE_BATCH:
+            await self._flush_feed_writes(cycle)
+
+    async def _flush_feed_writes(self, cycle: _Cycle) -> None:
+        writes, cycle.feed_writes = cycle.feed_writes, []
+        if writes:
+            await asyncio.to_thread(self._write_feed_states, writes)
+
+    def _write_feed_states(self, writes: list[Callable[[], None]]) -> None:
+        try:
+            with self.store.transaction():
+                for write in writes:
+                    write()
+        except Exception:  # one bad write must not cost the others theirs
+            log.exception(
+                "writing %d feed states at once failed; writing them one by one", len(writes)
+            )
+            for write in writes:
+                try:
+                    write()
+                except Exception:
+                    log.exception("writing a feed state failed")
+
     def _record_ok(
         self,
         feed: FeedSpec,
@@ -382,29 +480,38 @@ class Poller:
             problems=problems,
         )
 
-    async def _record_not_modified(self, feed: FeedSpec) -> FeedReport:
+    async def _record_not_modified(self, feed: FeedSpec, cycle: _Cycle) -> FeedReport:
         now = utcnow()
         next_poll = now + feed.interval
-        await asyncio.to_thread(
-            self.store.record_feed_not_modified, feed.name, at=now, next_poll_at=next_poll
+        await self._defer_feed_write(
+            cycle,
+            partial(self.store.record_feed_not_modified, feed.name, at=now, next_poll_at=next_poll),
         )
         return FeedReport(
             name=feed.name, status="not-modified", http_status=304, next_poll_at=next_poll
         )
 
     async def _record_error(
-        self, feed: FeedSpec, state: FeedState | None, error: str, http_status: int | None
+        self,
+        feed: FeedSpec,
+        state: FeedState | None,
+        error: str,
+        http_status: int | None,
+        cycle: _Cycle,
     ) -> FeedReport:
         now = utcnow()
         failures = (state.error_count if state else 0) + 1
         next_poll = now + backoff(feed.interval, failures, self.settings.max_backoff)
-        await asyncio.to_thread(
-            self.store.record_feed_error,
-            feed.name,
-            error,
-            at=now,
-            next_poll_at=next_poll,
-            http_status=http_status,
+        await self._defer_feed_write(
+            cycle,
+            partial(
+                self.store.record_feed_error,
+                feed.name,
+                error,
+                at=now,
+                next_poll_at=next_poll,
+                http_status=http_status,
+            ),
         )
         return FeedReport(
             name=feed.name,

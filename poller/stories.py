@@ -385,11 +385,11 @@ class StoryMatcher:
             self._clock = latest
             if latest is None:
                 return 0
-            for signature in self.store.story_signatures_since(
+            for signature in self.store.iter_story_signatures_since(
                 latest - self.followup_window, first_only=True, relevant_only=True
             ):
                 self._stories.add(_report(signature))
-            for signature in self.store.story_signatures_since(latest - self.window):
+            for signature in self.store.iter_story_signatures_since(latest - self.window):
                 near = signature.at >= latest - min(DUPLICATE_WINDOW, self.window)
                 self._index.add(_report(signature), near_duplicates=near)
             return len(self._index)

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from typing import TypeVar
 
 from poller.extract import extract_article
+from poller.feeditems import FeedItems, parse_feed_items
 from poller.language import detect_language
 from poller.pages import decode_html
 from poller.parse import ParsedFeed, parse_feed
@@ -87,6 +88,13 @@ def parse_feed_job(body: bytes, content_type: str | None, url: str) -> ParsedFee
     return parse_feed(body, content_type=content_type, url=url)
 
 
+def parse_feed_items_job(
+    body: bytes, content_type: str | None, url: str, known: frozenset[str]
+) -> FeedItems:
+    """Parse a feed body, leaving out the items whose key is in `known`."""
+    return parse_feed_items(body, content_type, url, known)
+
+
 def _is_html(content_type: str | None) -> bool:
     if not content_type:
         return True
@@ -101,22 +109,44 @@ class Workers:
     the read end of a pipe whose write end only this process has: when this process dies,
     even by SIGKILL, the workers see the pipe close and exit instead of waiting for work
     forever (they, and the fork server they keep alive, would pile up across restarts).
+    The pool starts with the first job and is let go once no job has come for
+    `idle_seconds`: between polls minutes apart the workers would only hold memory, and the
+    fork server brings them back in a few tens of milliseconds.
     """
 
-    def __init__(self, count: int | None = None) -> None:
+    def __init__(self, count: int | None = None, *, idle_seconds: float | None = 60.0) -> None:
         self.count = max(1, count or os.cpu_count() or 1)
+        self.idle_seconds = idle_seconds
         self._pool: Executor | None = None
         self._lifeline: tuple[Connection, Connection] | None = None
+        self._running = 0
+        self._release_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         pool = self._ensure()
+        loop = asyncio.get_running_loop()
+        self._running += 1
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+            return await loop.run_in_executor(pool, function, *args)
         except BrokenProcessPool:
             self._discard(pool)
             raise
+        finally:
+            self._running -= 1
+            if self._running == 0 and self.idle_seconds is not None:
+                self._release_timer = loop.call_later(self.idle_seconds, self._release_idle)
 
     def close(self) -> None:
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+            self._release_timer = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -137,6 +167,12 @@ class Workers:
                 initargs=(self._lifeline[0],),
             )
         return self._pool
+
+    def _release_idle(self) -> None:
+        self._release_timer = None
+        if self._running == 0 and self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=False)  # the workers are idle: they exit at once
 
     def _discard(self, pool: Executor) -> None:
         if self._pool is pool:

@@ -115,3 +115,19 @@ def test_the_story_migrations_run_once_on_an_existing_database(tmp_path) -> None
     assert "stories_0001_stories" in versions and "stories_0002_signatures" in versions
     assert again.story(1).summaries == {"ru": "Сводка."}
     again.close()
+
+
+def test_signatures_read_a_page_at_a_time_are_all_there_once_in_order(store: Store) -> None:
+    """Pages of two over seven signatures, three of them at the same moment."""
+    saved = []
+    for number, minutes in enumerate([0, 5, 5, 5, 9, 12, 30]):
+        article = stored(store, f"https://tass.ru/{number}", minutes=minutes)
+        store.create_story(article.id, relevant=number % 2 == 0)
+        at = NOW + timedelta(minutes=minutes)
+        store.save_story_signature(article.id, at=at, minhash=b"m", keys=["k"], lead_keys=[])
+        saved.append((at, article.id))
+    paged = store.iter_story_signatures_since(NOW + timedelta(minutes=5), page=2)
+    assert [(s.at, s.article_id) for s in paged] == saved[1:]
+    relevant = store.iter_story_signatures_since(NOW, first_only=True, relevant_only=True, page=1)
+    assert [s.article_id for s in relevant] == [article_id for _, article_id in saved[::2]]
+    assert list(store.iter_story_signatures_since(NOW, page=3)) == store.story_signatures_since(NOW)
