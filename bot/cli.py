@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot import cli_classify
+from bot.cli_backup import backup_command
 from bot.cli_extract import extract_command
 from bot.cli_poll import demo_command, feeds_command, poll_command
 from bot.cli_run import run_command
@@ -37,6 +38,7 @@ cli.add_command(stories)
 cli.add_command(cli_classify.train)
 cli.add_command(cli_classify.evaluate)
 cli.add_command(cli_classify.classify)
+cli.add_command(backup_command)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import TextIO
 
 import click
 
+from bot.cli_options import database_paths, db_option
 from bot.settings import Settings
 from classifiers.batch import LineError, classify_lines
 from classifiers.corpus import SEED_DIR, CorpusError, read_examples
@@ -22,18 +23,13 @@ from poller.scoring import ensure_model, retrain
 from storage import Store
 
 DATA_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-DB_OPTION = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Database file (default: $REPOSTWATCH_DATA/repostwatch.db); models live beside it.",
-)
 
 
 @contextmanager
-def opened(settings: Settings, db: Path | None) -> Iterator[tuple[Store, Path]]:
+def opened(settings: Settings, db_path: Path | None) -> Iterator[tuple[Store, Path]]:
     """The store and its models directory; library errors become clear CLI errors."""
-    store = Store(db or settings.db_path)
-    models_dir = settings.models_dir if db is None else db.parent / "models"
+    db_path, models_dir = database_paths(settings, db_path)
+    store = Store(db_path)
     try:
         yield store, models_dir
     except (CorpusError, TrainingError, RegistryError) as error:
@@ -53,14 +49,14 @@ def opened(settings: Settings, db: Path | None) -> Iterator[tuple[Store, Path]]:
     show_default="the bundled corpus",
     help="Directory of *.jsonl seed files to train on instead of the bundled corpus.",
 )
-@DB_OPTION
+@db_option
 @click.pass_obj
 def train(
     settings: Settings,
     data_files: tuple[Path, ...],
     force: bool,
     seed_dir: Path,
-    db: Path | None,
+    db_path: Path | None,
 ) -> None:
     """Train on the seed corpus, moderator labels and any --data files.
 
@@ -72,7 +68,7 @@ def train(
     Example:
         repostwatch train --data more-labels.jsonl
     """
-    with opened(settings, db) as (store, models_dir):
+    with opened(settings, db_path) as (store, models_dir):
         report = retrain(store, models_dir, data_files, force, seed_dir=seed_dir)
     click.echo(report.render())
     if report.refused:
@@ -81,9 +77,9 @@ def train(
 
 @click.command()
 @click.option("--data", "data_file", required=True, type=DATA_FILE, help="Labelled JSONL.")
-@DB_OPTION
+@db_option
 @click.pass_obj
-def evaluate(settings: Settings, data_file: Path, db: Path | None) -> None:
+def evaluate(settings: Settings, data_file: Path, db_path: Path | None) -> None:
     """Score labelled data with the active model, beside a keyword baseline.
 
     Lines need id, lang, title, text and label (1, 0, or null to skip as ambiguous).
@@ -92,7 +88,7 @@ def evaluate(settings: Settings, data_file: Path, db: Path | None) -> None:
     Example:
         repostwatch evaluate --data labelled.jsonl
     """
-    with opened(settings, db) as (store, models_dir):
+    with opened(settings, db_path) as (store, models_dir):
         examples = read_examples(data_file, allow_unlabelled=True)
         model = ensure_model(store, models_dir)
     click.echo(render_evaluation(evaluate_model(model, examples)))
@@ -101,9 +97,9 @@ def evaluate(settings: Settings, data_file: Path, db: Path | None) -> None:
 @click.command()
 @click.argument("input_file", default="-", type=click.File("r", encoding="utf-8"))
 @click.option("--explain", is_flag=True, help="Add the terms that moved each score most.")
-@DB_OPTION
+@db_option
 @click.pass_obj
-def classify(settings: Settings, input_file: TextIO, explain: bool, db: Path | None) -> None:
+def classify(settings: Settings, input_file: TextIO, explain: bool, db_path: Path | None) -> None:
     """Score JSONL documents (id, title, text, optional lang) from FILE or standard input.
 
     Writes one line per document: id, lang, score (0-1) and relevant (score at or above the
@@ -115,7 +111,7 @@ def classify(settings: Settings, input_file: TextIO, explain: bool, db: Path | N
         repostwatch classify articles.jsonl --explain
     """
     name = "<stdin>" if input_file.name == "-" else input_file.name
-    with opened(settings, db) as (store, models_dir):
+    with opened(settings, db_path) as (store, models_dir):
         model = ensure_model(store, models_dir)
     errors = 0
     for result in classify_lines(model, input_file, name, explain=explain):

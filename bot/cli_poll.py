@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli_options import database_paths, db_option
 from bot.console import print_alerts
 from bot.demo import DemoResult, run_demo
 from bot.relevance import RelevanceHooks
@@ -17,7 +18,7 @@ from bot.settings import Settings
 from bot.tables import ago, table
 from poller.config import ConfigError, FeedSpec, load_feeds
 from poller.pipeline import Poller, PollProgress, PollReport, PollSettings, describe_feed
-from storage import Store
+from storage import FeedState, Store
 from storage.base import utcnow
 
 CONFIG_ERROR_STATUS = 2
@@ -31,12 +32,7 @@ CONFIG_ERROR_STATUS = 2
     type=click.Path(path_type=Path),
     help="Feeds file (default: $REPOSTWATCH_FEEDS or feeds.yaml).",
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path),
-    help="Database file (default: $REPOSTWATCH_DATA/repostwatch.db).",
-)
+@db_option
 @click.pass_obj
 def poll_command(
     settings: Settings, once: bool, feeds_path: Path | None, db_path: Path | None
@@ -55,8 +51,8 @@ def poll_command(
     feeds = _load_feeds_or_exit(feeds_path or settings.feeds_path)
     interactive = sys.stderr.isatty()
     _configure_logging(interactive)
-    store = Store(db_path or settings.db_path)
-    models_dir = settings.models_dir if db_path is None else db_path.parent / "models"
+    db_path, models_dir = database_paths(settings, db_path)
+    store = Store(db_path)
     poll_settings = PollSettings(allow_private_links=settings.allow_private_links)
     try:
         hooks = RelevanceHooks(store, models_dir)
@@ -68,12 +64,7 @@ def poll_command(
 
 
 @click.command("feeds")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path),
-    help="Database file (default: $REPOSTWATCH_DATA/repostwatch.db).",
-)
+@db_option
 @click.pass_obj
 def feeds_command(settings: Settings, db_path: Path | None) -> None:
     """Show every polled feed: last fetch, status, items, errors and next poll.
@@ -98,13 +89,31 @@ def feeds_command(settings: Settings, db_path: Path | None) -> None:
             state.items_last,
             state.articles_total,
             state.error_count,
-            state.last_error or "",
+            _trouble(state),
             ago(state.next_poll_at),
         )
         for state in states
     ]
-    headers = ("feed", "last fetch", "status", "items", "stored", "errors", "last error", "next")
-    click.echo(table(headers, rows))
+    headers = (
+        "feed",
+        "last fetch",
+        "status",
+        "items",
+        "stored",
+        "errors",
+        "last error or problem",
+        "next",
+    )
+    click.echo(table(headers, rows, max_cell=100))
+
+
+def _trouble(state: FeedState) -> str:
+    """The feed's last error, else what went wrong inside it at its last successful fetch."""
+    if state.last_error:
+        return state.last_error
+    if state.problems_last:
+        return f"{state.problems_last} problem(s), first: {state.last_problem}"
+    return ""
 
 
 @click.command("demo")

@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 
 import click
+from telegram.error import InvalidToken
 
 from bot.app import run
-from bot.logsafe import protect_logs
+from bot.logsafe import protect_logs, protect_tracebacks
 from bot.settings import Settings
 from poller.config import ConfigError
 
 CONFIG_ERROR_STATUS = 2
+REJECTED_TOKEN = (
+    "error: the Bot API rejected the token in TELEGRAM_BOT_TOKEN (revoked, or mistyped?); "
+    "get the current one from @BotFather"
+)
 
 
 @click.command("run")
@@ -32,13 +37,17 @@ def run_command(settings: Settings, verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    protect_logs(settings.token)
+    protect_tracebacks(protect_logs(settings.token))
     # With max_retries=0 it logs every RetryAfter as an error; delivery handles those itself.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     try:
         run(settings)
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
+        raise SystemExit(CONFIG_ERROR_STATUS) from None
+    except InvalidToken:
+        # PTB's own message quotes the token; say what is wrong without it.
+        click.echo(REJECTED_TOKEN, err=True)
         raise SystemExit(CONFIG_ERROR_STATUS) from None
     except KeyboardInterrupt:
         click.echo("stopped", err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli_options import db_option
 from bot.settings import Settings
 from storage import Store, Story
 
@@ -33,12 +34,7 @@ def parse_duration(value: str) -> timedelta:
     metavar="DURATION",
     help="Stories that gained an article within this long: 90m, 24h, 7d, 2w.",
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The SQLite database [default: $REPOSTWATCH_DATA/repostwatch.db].",
-)
+@db_option
 @click.option("--all", "show_all", is_flag=True, help="Include stories not scored relevant.")
 @click.pass_obj
 def stories(settings: Settings, since: str, db_path: Path | None, show_all: bool) -> None:

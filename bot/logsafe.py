@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
+import traceback
 from collections.abc import Iterable
 
 NOISY_LOGGERS = ("httpx", "httpcore")
@@ -63,3 +66,15 @@ def protect_logs(token: str | None, logger: logging.Logger | None = None) -> Red
         if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
             handler.addFilter(RedactingFilter(redact))
     return redact
+
+
+def protect_tracebacks(redact: Redactor) -> None:
+    """Mask the token in tracebacks that bypass logging: an exception nobody caught, in the
+    main thread or another one, is printed by these hooks instead of Python's own. (The Bot
+    API client quotes the token when the server rejects it.)"""
+
+    def write(kind: type[BaseException], value: BaseException, tb: object) -> None:
+        sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+    sys.excepthook = write
+    threading.excepthook = lambda args: write(args.exc_type, args.exc_value, args.exc_traceback)

@@ -1,12 +1,15 @@
 """Safe HTTP fetching on httpx: every failure comes back as data, never as an exception.
 
-Feed URLs come from feeds.yaml and are trusted. Links taken from feed items are not: their
-connections go through `GuardedBackend`, which resolves the host itself, refuses it when any
-of its addresses is loopback, private, link-local, CGNAT, multicast, reserved or a cloud
-metadata address, and then connects to the address it checked (so a DNS answer cannot change
-between the check and the connection). Redirects are followed here, hop by hop, so each hop
-meets the same checks. Bodies are decompressed here too, in bounded steps, so the size cap
-counts decoded bytes and a gzip bomb stops at the cap instead of filling memory.
+Feed URLs come from feeds.yaml and are trusted, and so is their host wherever it is (a feed
+mirror on your own network works). Links taken from feed items are not: their connections go
+through `GuardedBackend`, which resolves the host itself, refuses it when any of its
+addresses is loopback, private, link-local, CGNAT, multicast, reserved or a cloud metadata
+address, and then connects to the address it checked (so a DNS answer cannot change between
+the check and the connection). Redirects are followed here, hop by hop, so each hop meets
+the same checks. A feed's redirect is trusted only while it stays on the feed's own host:
+a hop to another host is guarded like an item link, so a public feed cannot redirect the
+poller into the private network. Bodies are decompressed here too, in bounded steps, so the
+size cap counts decoded bytes and a gzip bomb stops at the cap instead of filling memory.
 """
 
 from __future__ import annotations
@@ -342,19 +345,27 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         async with self._feed_slots:
-            return await self._fetch(self._feeds, url, headers)
+            return await self._fetch(self._feeds, url, headers, off_host=self._pages)
 
     async def fetch_page(self, url: str) -> FetchResult:
         """GET an item's page; its address must pass the guard unless private links are allowed."""
         async with self._page_slots:
             return await self._fetch(self._pages, url, {"Accept": _PAGE_ACCEPT})
 
-    async def _fetch(self, client: httpx.AsyncClient, url: str, headers: dict) -> FetchResult:
+    async def _fetch(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict,
+        *,
+        off_host: httpx.AsyncClient | None = None,
+    ) -> FetchResult:
+        """GET with `client`; redirect hops to another host go through `off_host` if given."""
         started = time.perf_counter()
         final_url = url
         try:
             async with asyncio.timeout(self.limits.total_timeout):
-                result = await self._follow(client, url, headers)
+                result = await self._follow(client, url, headers, off_host)
         except TimeoutError:
             message = f"timed out after {_secs(self.limits.total_timeout)} in total fetching {url}"
             result = FetchResult(url=url, final_url=final_url, error=message)
@@ -365,15 +376,23 @@ class Fetcher:
             result = FetchResult(url=url, final_url=url, error=message)
         return _with_seconds(result, time.perf_counter() - started)
 
-    async def _follow(self, client: httpx.AsyncClient, url: str, headers: dict) -> FetchResult:
+    async def _follow(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict,
+        off_host: httpx.AsyncClient | None,
+    ) -> FetchResult:
         current = url
         for _hop in range(self.limits.max_redirects + 1):
             _check_scheme(current)
-            request = client.build_request("GET", current, headers=headers)
+            hop_client = client if off_host is None or _same_host(current, url) else off_host
+            request = hop_client.build_request("GET", current, headers=headers)
             try:
-                response = await client.send(request, stream=True)
+                response = await hop_client.send(request, stream=True)
             except AddressRefused as refused:
-                raise FetchFailed(f"{refused} ({current})") from None
+                via = f", redirected from {url}" if current != url else ""
+                raise FetchFailed(f"{refused} ({current}{via})") from None
             except httpx.HTTPError as error:
                 raise FetchFailed(self._describe(error, current)) from None
             try:
@@ -433,6 +452,8 @@ class Fetcher:
             return f"cannot connect to {url}: {error}"
         if isinstance(error, httpx.RemoteProtocolError):
             return f"broken HTTP response from {url}: {error}"
+        if isinstance(error, httpx.ReadError | httpx.WriteError):
+            return f"connection broken with {url}: {error or 'reset by the server'}"
         return f"{type(error).__name__} fetching {url}: {error}"
 
 
@@ -509,6 +530,10 @@ def _check_scheme(url: str) -> None:
         raise FetchFailed(f"refused: {parts.scheme or 'relative'} address {url!r} is not http(s)")
     if not parts.hostname:
         raise FetchFailed(f"refused: address without a host {url!r}")
+
+
+def _same_host(url: str, other: str) -> bool:
+    return (urlsplit(url).hostname or "") == (urlsplit(other).hostname or "")
 
 
 def _with_seconds(result: FetchResult, seconds: float) -> FetchResult:

@@ -1,6 +1,8 @@
 """Feed bytes -> plain `FeedEntry` records. feedparser is handed bytes, never a URL.
 
-The HTTP Content-Type goes along so feedparser can honour its charset; a feed that is not
+The bytes are decoded here first, with the rules pages get (BOM, HTTP charset, XML
+declaration, UTF-8, then windows-1251/KOI8-R), and handed on as UTF-8: feedparser reads
+undeclared or mislabelled Cyrillic as windows-1252 and stores mojibake. A feed that is not
 well-formed XML but still yields entries is used, its problem kept as a warning. Nothing
 feedparser makes (FeedParserDict, struct_time) leaves this module.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import calendar
 import html
 import re
+import xml.sax
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +20,8 @@ from typing import Any
 import feedparser
 import lxml.html
 from lxml import etree
+
+from poller.pages import decode_html
 
 _BLOCK_TAGS = frozenset(
     [
@@ -54,6 +59,14 @@ _BLOCK_TAGS = frozenset(
 )
 _DROP_TAGS = frozenset({"script", "style", "noscript", "template"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# C0 controls other than tab/newline/CR, and DEL: invalid in XML, invisible, and they cut
+# strings short in SQLite's text functions. Loose parsing lets them through from "&#0;".
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
+_HTML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S
+)
 
 
 @dataclass(frozen=True)
@@ -85,11 +98,14 @@ def parse_feed(
     body: bytes, *, content_type: str | None = None, url: str | None = None
 ) -> ParsedFeed:
     """Parse RSS 0.9x/1.0/2.0 or Atom bytes; errors are returned in `ParsedFeed.error`."""
+    if not body.strip():
+        return ParsedFeed(title="", entries=(), error="not a feed: the response body is empty")
+    utf8, utf8_type = as_utf8(body, content_type)
     headers = {"content-location": url or ""}
-    if content_type:
-        headers["content-type"] = content_type
+    if utf8_type:
+        headers["content-type"] = utf8_type
     try:
-        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+        parsed = feedparser.parse(utf8, response_headers=headers, sanitize_html=True)
     except Exception as error:  # feedparser on hostile bytes: report, never crash a poll
         return ParsedFeed(
             title="", entries=(), error=f"not a feed: {type(error).__name__}: {error}"
@@ -97,6 +113,8 @@ def parse_feed(
     reason = _bozo_reason(parsed)
     entries = tuple(_entry(item) for item in parsed.entries)
     title = _text(parsed.feed.get("title", ""))
+    if not entries and _HTML_START.match(body[:4096]):
+        return ParsedFeed(title=title, entries=(), error="not a feed: the server sent an HTML page")
     if not entries and reason and not _is_soft(parsed):
         return ParsedFeed(title=title, entries=(), error=f"not a feed: {reason}")
     if not entries and not _looks_like_feed(parsed):
@@ -104,6 +122,35 @@ def parse_feed(
             title=title, entries=(), error="not a feed: no RSS or Atom document found"
         )
     return ParsedFeed(title=title, entries=entries, warning=reason)
+
+
+def as_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """The feed re-encoded as UTF-8, declared so in its XML declaration and Content-Type.
+
+    Character references to UTF-16 surrogates (emoji written as two references by broken
+    CMSes) become the character they spell, or U+FFFD when unpaired: feedparser crashes on
+    them. UTF-16/32 without a byte-order mark is left to feedparser, which sniffs it.
+    """
+    if body[:4].count(0) and not body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return body, content_type
+    text = decode_html(body, content_type).lstrip("\ufeff")
+    # Without a declaration XML is UTF-8 already; with one, it must now say so.
+    text = _XML_DECLARATION.sub('<?xml version="1.0" encoding="utf-8"?>', text, count=1)
+    if "&#" in text:
+        text = _join_surrogate_references(text)
+    media_type = (content_type or "").split(";", 1)[0].strip()
+    return text.encode("utf-8"), f"{media_type or 'application/xml'}; charset=utf-8"
+
+
+def _join_surrogate_references(text: str) -> str:
+    def surrogate(match: re.Match[str]) -> str:
+        value = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+        return chr(value) if 0xD800 <= value <= 0xDFFF else match.group(0)
+
+    joined = _NUMERIC_REFERENCE.sub(surrogate, text)
+    if joined == text:
+        return text
+    return joined.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def html_to_text(fragment: str) -> str:
@@ -137,6 +184,7 @@ def _collect(element: Any, parts: list[str]) -> None:
 
 
 def _tidy(text: str) -> str:
+    text = _CONTROLS.sub("", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
@@ -165,6 +213,11 @@ def _bozo_reason(parsed: Any) -> str | None:
     error = parsed.get("bozo_exception")
     if error is None:
         return "malformed feed"
+    if isinstance(error, xml.sax.SAXParseException):
+        return (
+            f"not well-formed XML at line {error.getLineNumber()}, "
+            f"column {error.getColumnNumber()}: {error.getMessage()}"
+        )
     return f"{type(error).__name__}: {error}"
 
 

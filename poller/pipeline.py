@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from types import TracebackType
@@ -50,6 +50,9 @@ class PollSettings:
     workers: int | None = None  # extraction processes; None = one per core
     release_workers_after: timedelta | None = timedelta(minutes=1)  # idle; None = keep them
     max_backoff: timedelta = timedelta(hours=6)
+    # New entries taken from one feed per poll: bounds the pages one feed makes us fetch and
+    # hold in memory. The rest wait for the next poll (the feed's validators are not kept).
+    max_new_per_feed: int = 300
 
 
 @dataclass(frozen=True)
@@ -291,6 +294,14 @@ class Poller:
         if parsed.error:
             return await self._record_error(feed, state, parsed.error, fetched.status, cycle)
         candidates, skipped = await self._new_candidates(feed, parsed.entries, cycle)
+        deferred = max(0, len(candidates) - self.settings.max_new_per_feed)
+        if deferred:
+            candidates = candidates[: self.settings.max_new_per_feed]
+            skipped.append(
+                f"{deferred} more new entries left for the next poll "
+                f"(at most {self.settings.max_new_per_feed} per feed and poll)"
+            )
+            fetched = replace(fetched, etag=None, last_modified=None)  # fetch it in full again
         cycle.bump(pages_total=len(candidates))
         outcomes = await asyncio.gather(*(self._article(feed, c, cycle) for c in candidates))
         articles = [article for article, _, _ in outcomes]
@@ -301,11 +312,10 @@ class Poller:
         stored_urls = {article.url for article in stored}
         now = utcnow()
         next_poll = now + feed.interval
+        problems = [*([parsed.warning] if parsed.warning else []), *errors]
         await self._defer_feed_write(
             cycle,
-            partial(
-                self._record_ok, feed, fetched, len(parsed.entries), len(stored), now, next_poll
-            ),
+            partial(self._record_ok, feed, fetched, len(parsed.entries), problems, now, next_poll),
         )
         return FeedReport(
             name=feed.name,
@@ -459,7 +469,7 @@ class Poller:
         feed: FeedSpec,
         fetched: FetchResult,
         items: int,
-        stored: int,
+        problems: list[str],
         now: datetime,
         next_poll: datetime,
     ) -> None:
@@ -471,9 +481,8 @@ class Poller:
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             items=items,
+            problems=problems,
         )
-        if stored:
-            self.store.add_feed_articles(feed.name, stored)
 
     async def _record_not_modified(self, feed: FeedSpec, cycle: _Cycle) -> FeedReport:
         now = utcnow()

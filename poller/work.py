@@ -6,14 +6,17 @@ only what they need so worker processes start light.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.connection import Connection
 from typing import TypeVar
 
 from poller.extract import extract_article
@@ -102,16 +105,20 @@ class Workers:
     """A process pool for the CPU-bound steps, rebuilt if a worker dies.
 
     Workers come from a fork server that has already imported this module (and trafilatura),
-    so they start fast and never fork a process that has threads running. The pool starts
-    with the first job and is let go once no job has come for `idle_seconds`: between polls
-    minutes apart the workers would only hold memory, and the fork server brings them back
-    in a few tens of milliseconds.
+    so they start fast and never fork a process that has threads running. Each worker holds
+    the read end of a pipe whose write end only this process has: when this process dies,
+    even by SIGKILL, the workers see the pipe close and exit instead of waiting for work
+    forever (they, and the fork server they keep alive, would pile up across restarts).
+    The pool starts with the first job and is let go once no job has come for
+    `idle_seconds`: between polls minutes apart the workers would only hold memory, and the
+    fork server brings them back in a few tens of milliseconds.
     """
 
     def __init__(self, count: int | None = None, *, idle_seconds: float | None = 60.0) -> None:
         self.count = max(1, count or os.cpu_count() or 1)
         self.idle_seconds = idle_seconds
         self._pool: Executor | None = None
+        self._lifeline: tuple[Connection, Connection] | None = None
         self._running = 0
         self._release_timer: asyncio.TimerHandle | None = None
 
@@ -143,11 +150,21 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._lifeline is not None:
+            for end in self._lifeline:
+                end.close()
+            self._lifeline = None
 
     def _ensure(self) -> Executor:
         if self._pool is None:
+            context = _context()
+            if self._lifeline is None:
+                self._lifeline = context.Pipe(duplex=False)
             self._pool = ProcessPoolExecutor(
-                max_workers=self.count, mp_context=_context(), initializer=_ignore_interrupts
+                max_workers=self.count,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(self._lifeline[0],),
             )
         return self._pool
 
@@ -163,9 +180,17 @@ class Workers:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C is for the main process, which then shuts the pool down; workers just finish."""
+def _start_worker(lifeline: Connection) -> None:
+    # Ctrl-C is for the main process, which then shuts the pool down; workers just finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_poller, args=(lifeline,), daemon=True).start()
+
+
+def _exit_with_poller(lifeline: Connection) -> None:
+    """Block until the poller's end of the lifeline closes, then leave at once."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv_bytes()
+    os._exit(0)
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -1,5 +1,6 @@
 """The one place that speaks SQL: schema migrations, the `Store`, and the records it keeps."""
 
+from storage.base import StoreError
 from storage.records import (
     Article,
     FeedState,
@@ -22,6 +23,7 @@ __all__ = [
     "NewArticle",
     "Source",
     "Store",
+    "StoreError",
     "Story",
     "StorySignature",
 ]

@@ -37,6 +37,10 @@ class ArticleStore(StoreBase):
             if cursor.rowcount == 0:
                 return None
             article_id = cursor.lastrowid
+            # Counted in the same transaction, so a crash can never leave the count behind.
+            conn.execute(
+                "UPDATE feeds SET articles_total = articles_total + 1 WHERE name = ?", (new.feed,)
+            )
         return self.article(article_id)
 
     def article(self, article_id: int) -> Article | None:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from storage.base import StoreBase, from_db_time, to_db_time
+from storage.migrations import Migration, migration
 from storage.records import FeedState
+
+MIGRATIONS: list[Migration] = [
+    # What went wrong inside a feed that was fetched fine (a malformed body, a refused or
+    # failed page, an entry without a link), so `repostwatch feeds` can show it.
+    migration(
+        "feeds_0001_problems",
+        "ALTER TABLE feeds ADD COLUMN problems_last INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE feeds ADD COLUMN last_problem TEXT",
+    ),
+]
 
 
 class FeedStore(StoreBase):
@@ -46,7 +58,9 @@ class FeedStore(StoreBase):
         etag: str | None,
         last_modified: str | None,
         items: int,
+        problems: Sequence[str] = (),
     ) -> None:
+        """A fetched and processed feed; `problems` are what went wrong within it, first first."""
         self._update_feed(
             name,
             last_fetch_at=to_db_time(at),
@@ -58,6 +72,8 @@ class FeedStore(StoreBase):
             etag=etag,
             last_modified=last_modified,
             items_last=items,
+            problems_last=len(problems),
+            last_problem=problems[0] if problems else None,
         )
 
     def record_feed_not_modified(self, name: str, *, at: datetime, next_poll_at: datetime) -> None:
@@ -88,12 +104,6 @@ class FeedStore(StoreBase):
                 (to_db_time(at), to_db_time(next_poll_at), http_status, error, name),
             )
 
-    def add_feed_articles(self, name: str, count: int) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE feeds SET articles_total = articles_total + ? WHERE name = ?", (count, name)
-            )
-
     def _update_feed(self, name: str, **values: object) -> None:
         columns = ", ".join(f"{column} = ?" for column in values)
         with self.transaction() as conn:
@@ -115,4 +125,6 @@ def _feed_state(row: dict) -> FeedState:
         next_poll_at=from_db_time(row["next_poll_at"]),
         items_last=row["items_last"],
         articles_total=row["articles_total"],
+        problems_last=row["problems_last"],
+        last_problem=row["last_problem"],
     )

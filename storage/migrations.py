@@ -70,6 +70,10 @@ def apply(conn: sqlite3.Connection, migrations: list[Migration]) -> list[str]:
         if step.name in done:
             continue
         with _transaction(conn):
+            # Another process opening the same database may have applied it meanwhile: we hold
+            # the write lock now, so what _migrations says is final.
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (step.name,)).fetchone():
+                continue
             for statement in step.statements:
                 conn.execute(statement)
             conn.execute(

@@ -22,7 +22,9 @@ class FeedState:
     error_count: int = 0  # consecutive failures; 0 after a success
     next_poll_at: datetime | None = None
     items_last: int = 0  # entries in the last successfully parsed body
-    articles_total: int = 0
+    articles_total: int = 0  # articles stored from this feed, counted as they are stored
+    problems_last: int = 0  # problems inside the feed at its last successful fetch
+    last_problem: str | None = None  # the first of them
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage import delivery, models, stories
+from storage import delivery, feeds, models, stories
 from storage.articles import ArticleStore
 from storage.delivery import DeliveryStore
 from storage.feeds import FeedStore
@@ -14,6 +14,7 @@ from storage.stories import StoryStore
 
 MIGRATIONS: list[Migration] = [
     *CORE,
+    *feeds.MIGRATIONS,
     *stories.MIGRATIONS,
     *models.MIGRATIONS,
     *delivery.MIGRATIONS,
