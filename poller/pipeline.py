@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 from poller.config import FeedSpec
 from poller.fetch import Fetcher, FetchLimits, FetchResult
+from poller.memory import memory_releaser
 from poller.parse import FeedEntry, ParsedFeed
 from poller.urls import canonical_url
 from poller.work import (
@@ -207,6 +208,7 @@ class Poller:
         self.fetcher: Fetcher | None = None
         self._links = _LinkCache()
         self._score_lock = threading.Lock()
+        self._release_memory = memory_releaser()
         # Each feed's entries as of its last parsed body, by item key (see poller.feeditems).
         self._feed_items: dict[str, dict[str, FeedEntry]] = {}
         # Pages fetched but not yet extracted hold their bodies in memory: bound them.
@@ -242,6 +244,8 @@ class Poller:
             )
         finally:
             await self._flush_feed_writes(cycle)
+            if cycle.pages_total:
+                self._release_memory()
         return PollReport(started_at=started, finished_at=utcnow(), feeds=tuple(reports))
 
     async def next_due(self) -> datetime | None:
