@@ -61,7 +61,8 @@ def main() -> None:
     parser.add_argument("--child", nargs=3, metavar=("DB", "BASE", "FEEDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(warm_poller(Path(args.child[0]), args.child[1], int(args.child[2])))
+        with contextlib.suppress(KeyboardInterrupt):  # how the parent stops it
+            asyncio.run(warm_poller(Path(args.child[0]), args.child[1], int(args.child[2])))
         return
     print_figures(figures(args.articles))
 
@@ -369,7 +370,7 @@ async def warm_poller(db: Path, base: str, feeds: int) -> None:
     stages = [("Python, poller and its libraries (trafilatura, lxml, httpx, feedparser)", _rss())]
     from poller.scoring import ensure_model, score_articles
 
-    stages.append(("classifier libraries (scikit-learn, SciPy, skops)", _rss()))
+    stages.append(("scoring libraries (numpy, SciPy; scikit-learn is not loaded)", _rss()))
     from poller.stories import StoryMatcher
 
     stages.append(("story matching libraries (datasketch)", _rss()))

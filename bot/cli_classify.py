@@ -19,7 +19,8 @@ from classifiers.evaluation import evaluate as evaluate_model
 from classifiers.registry import RegistryError
 from classifiers.report import render_evaluation
 from classifiers.training import TrainingError
-from poller.scoring import ensure_model, retrain
+from poller.scoring import ensure_model
+from poller.training import retrain
 from storage import Store
 
 DATA_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from poller.scoring import retrain
+from poller.scoring import retrain_apart
 from storage import Store
 from storage.base import utcnow
 from storage.records import Article, Story
@@ -142,14 +142,14 @@ class Moderation:
     # -- retraining --------------------------------------------------------------------------------
 
     async def retrain(self) -> Retrained:
-        """Train off the event loop; only one run at a time."""
+        """Train in a child process, off the event loop; only one run at a time."""
         if self._training.locked():
             raise RetrainBusy
         async with self._training:
             return await asyncio.to_thread(self._retrain)
 
     def _retrain(self) -> Retrained:
-        report = retrain(self.store, self.models_dir)
+        report = retrain_apart(self.store, self.models_dir)
         return Retrained(report.activated, report.refused, report.version, report.render())
 
     # -- figures -------------------------------------------------------------------------------------

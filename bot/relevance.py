@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from classifiers import registry
-from classifiers.model import RelevanceModel
+from classifiers.scorer import Scorer
 from poller.scoring import ensure_model, score_articles
 from poller.stories import StoryMatcher
 from storage import Article, NewArticle, Store
@@ -26,18 +26,18 @@ class RelevanceHooks:
         # The model's scorer keeps a growing cache of the words it has seen; the poller
         # scores each feed's batch in its own thread, so batches take turns.
         self._scoring = threading.Lock()
-        self.model: RelevanceModel = ensure_model(store, models_dir)
+        self.model: Scorer = ensure_model(store, models_dir)
         self.matcher = StoryMatcher(store)
         caught_up = self.matcher.catch_up(self.is_relevant)
         if caught_up:
             log.info("%d stored articles without a story were matched", len(caught_up))
 
-    def current_model(self) -> RelevanceModel:
+    def current_model(self) -> Scorer:
         """The active model; a /retrain that activated another one is picked up here."""
         active = self.store.active_model()
         with self._lock:
             if active is not None and active.version != self.model.version:
-                self.model = registry.load(self.models_dir, active.version)
+                self.model = registry.load_scorer(self.models_dir, active.version)
                 log.info("scoring with model %s now", active.version)
             return self.model
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from classifiers.corpus import Document
-from classifiers.model import RelevanceModel
+from classifiers.scorer import Scorer
 
 BATCH_SIZE = 2000
 EXPLAIN_TERMS = 5
@@ -46,7 +46,7 @@ def parse_document(line: str) -> tuple[object, Document]:
 
 
 def classify_lines(
-    model: RelevanceModel,
+    model: Scorer,
     lines: Iterable[str],
     source: str,
     *,
@@ -70,7 +70,7 @@ def classify_lines(
 
 
 def _classified(
-    model: RelevanceModel, batch: list[tuple[object, Document]], explain: bool
+    model: Scorer, batch: list[tuple[object, Document]], explain: bool
 ) -> Iterator[dict]:
     predictions = model.predict(
         [document for _, document in batch], explain=EXPLAIN_TERMS if explain else 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from classifiers.baseline import keyword_relevant
 from classifiers.corpus import Example
 from classifiers.metrics import Scores, by_language, errors_by_kind
-from classifiers.model import RelevanceModel
+from classifiers.scorer import Scorer
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Evaluation:
     skipped: int  # items with label null: ambiguous, left out
 
 
-def evaluate(model: RelevanceModel, examples: Sequence[Example]) -> Evaluation:
+def evaluate(model: Scorer, examples: Sequence[Example]) -> Evaluation:
     labelled = [example for example in examples if example.label is not None]
     documents = [example.document for example in labelled]
     labels = [example.label for example in labelled]

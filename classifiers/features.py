@@ -1,4 +1,4 @@
-"""Fast, exact scoring with a fitted pipeline: the same numbers, several times sooner.
+"""Counting features the way the fitted vectorizers do, with numpy alone, several times sooner.
 
 scikit-learn normalises every document and builds its character n-grams in Python, word by
 word, which caps scoring near a thousand documents a second. Here the only work done per word
@@ -6,10 +6,9 @@ occurrence is one dictionary lookup: a batch becomes a matrix (documents × dist
 whitespace-separated chunks), and each distinct chunk is normalised and cut into n-grams once
 (and cached across batches). Char n-gram counts are then one sparse product (documents ×
 chunks) · (chunks × n-grams); word unigrams and bigrams come from the chunks' token columns with
-numpy. TF-IDF weighting and normalisation follow scikit-learn exactly, and to score, the linear
-decision is taken straight from the weighted counts (dot product over norm) without building
-the feature matrix; the fitted calibrator turns it into a probability. A pipeline this does not
-reproduce (another analyzer, stop words, max_df) is simply run as it is.
+numpy. TF-IDF weighting and normalisation follow scikit-learn's TfidfVectorizer (char_wb and
+word analyzers, sublinear tf, l2 norm) exactly. scikit-learn itself is not imported: a
+process that only scores never loads it.
 """
 
 from __future__ import annotations
@@ -21,19 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import normalize
 
 from classifiers.corpus import Document
-from classifiers.pipeline import WORD_TOKENS, PipelineConfig, prepare
+from classifiers.pipeline import PipelineConfig
 from classifiers.text import chunk_tokens
 
 CACHE_LIMIT = 50_000  # distinct chunks (and words) remembered between batches: a few MB
 
 
 @dataclass(frozen=True)
-class _Counts:
+class Counts:
     chars: sp.csr_matrix  # documents × char n-gram vocabulary
     words: sp.csr_matrix  # documents × word (unigram and bigram) vocabulary
 
@@ -104,21 +100,11 @@ class _ChunkTable:
         cached = self._token_columns.get(token)
         if cached is None:
             get = self.char_vocabulary.get
-            cached = array("i", [c for c in map(get, self._ngrams(token)) if c is not None])
+            cached = array(
+                "i", [c for c in map(get, char_wb_ngrams(token, self.ngram_range)) if c is not None]
+            )
             self._token_columns[token] = cached
         return cached
-
-    def _ngrams(self, token: str) -> list[str]:
-        """scikit-learn's char_wb n-grams of one token (padded with a space each side)."""
-        padded = f" {token} "
-        size = len(padded)
-        grams: list[str] = []
-        for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
-            if size <= n:  # a short token counts once, whole, and longer n-grams stop
-                grams.append(padded)
-                break
-            grams += [padded[start : start + n] for start in range(size - n + 1)]
-        return grams
 
     def consolidate(self) -> None:
         """Fold the chunks added since the last call into the flat arrays."""
@@ -145,72 +131,28 @@ class _ChunkTable:
         self._forget_new()
 
 
-class FastScorer:
-    """Probabilities and features equal to the fitted pipeline's on `prepare`d documents."""
+class FeatureCounter:
+    """Term counts of documents over a fixed char n-gram and word vocabulary; thread-safe."""
 
-    def __init__(self, pipeline: Pipeline, config: PipelineConfig) -> None:
-        self.pipeline = pipeline
+    def __init__(
+        self,
+        char_vocabulary: dict[str, int],
+        word_vocabulary: dict[str, int],
+        config: PipelineConfig,
+    ) -> None:
         self.config = config
+        self.word_vocabulary = word_vocabulary
+        self.char_size, self.word_size = len(char_vocabulary), len(word_vocabulary)
+        self.bigram_codes, self.bigram_columns = bigram_index(word_vocabulary)
+        self.table = _ChunkTable(char_vocabulary, word_vocabulary, config.char_ngrams)
         self.lock = threading.Lock()
-        union = pipeline.named_steps["features"]
-        calibrated = pipeline.named_steps["model"].calibrated_classifiers_
-        linear = calibrated[0].estimator
-        self.coefficients = np.asarray(linear.coef_, dtype=float).ravel()
-        self.intercept = float(np.ravel(linear.intercept_)[0])
-        self.calibrator = calibrated[0].calibrators[0] if len(calibrated) == 1 else None
-        (_, self.chars), (_, self.words) = union.transformer_list
-        self.supported = self.calibrator is not None and _supported(union)
-        self.bigram_codes = self.bigram_columns = _EMPTY_INT
-        if self.supported:
-            index = _bigram_index(self.words.vocabulary_)
-            self.supported = index is not None
-            if index is not None:
-                self.bigram_codes, self.bigram_columns = index
-        if self.supported:
-            split = len(self.chars.vocabulary_)
-            self.char_weights = self.chars.idf_ * self.coefficients[:split]
-            self.word_weights = self.words.idf_ * self.coefficients[split:]
-            self.char_idf_squared = self.chars.idf_**2
-            self.word_idf_squared = self.words.idf_**2
-            self.table = _ChunkTable(
-                self.chars.vocabulary_, self.words.vocabulary_, tuple(self.chars.ngram_range)
-            )
 
-    def probabilities(self, documents: Sequence[Document]) -> np.ndarray:
-        """P(relevant) per document, as `pipeline.predict_proba(prepared)[:, 1]`."""
-        if not self.supported:
-            return self.pipeline.predict_proba(self._prepared(documents))[:, 1]
-        return self.calibrator.predict(self.decision(documents))
-
-    def decision(self, documents: Sequence[Document]) -> np.ndarray:
-        """The linear model's decision function, without building the feature matrix."""
-        counts = self._count(documents)
-        return (
-            _normalised_dot(counts.chars, self.char_idf_squared, self.char_weights)
-            + _normalised_dot(counts.words, self.word_idf_squared, self.word_weights)
-            + self.intercept
-        )
-
-    def transform(self, documents: Sequence[Document]) -> sp.csr_matrix:
-        """The feature matrix, as the fitted FeatureUnion's `transform(prepared)`."""
-        if not self.supported:
-            union = self.pipeline.named_steps["features"]
-            return sp.csr_matrix(union.transform(self._prepared(documents)))
-        counts = self._count(documents)
-        return sp.hstack(
-            [_tfidf(counts.chars, self.chars.idf_), _tfidf(counts.words, self.words.idf_)],
-            format="csr",
-        )
-
-    def _prepared(self, documents: Sequence[Document]) -> list[str]:
-        return [prepare(document, self.config) for document in documents]
-
-    def _count(self, documents: Sequence[Document]) -> _Counts:
+    def count(self, documents: Sequence[Document]) -> Counts:
         # The chunk table grows as batches are counted; one model may serve several threads.
         with self.lock:
             return self._count_locked(documents)
 
-    def _count_locked(self, documents: Sequence[Document]) -> _Counts:
+    def _count_locked(self, documents: Sequence[Document]) -> Counts:
         table = self.table
         if len(table.ids) > CACHE_LIMIT:
             table.clear()
@@ -232,7 +174,7 @@ class FastScorer:
             shape=(len(documents), len(table.ids)),
         )
         rows = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
-        return _Counts(
+        return Counts(
             chars=occurrences @ table.grams,
             words=self._word_counts(id_array, rows, len(documents)),
         )
@@ -248,10 +190,10 @@ class FastScorer:
         columns, documents = table.word_columns[position], np.repeat(rows, taken)
         known = columns >= 0
         row_parts, column_parts = [documents[known]], [columns[known]]
-        if self.words.ngram_range[1] == 2 and len(columns) > 1 and len(self.bigram_codes):
+        if self.config.word_ngrams[1] == 2 and len(columns) > 1 and len(self.bigram_codes):
             first, second = columns[:-1], columns[1:]
             pairs = (documents[:-1] == documents[1:]) & (first >= 0) & (second >= 0)
-            codes = first[pairs] * len(self.words.vocabulary_) + second[pairs]
+            codes = first[pairs] * self.word_size + second[pairs]
             where = np.searchsorted(self.bigram_codes, codes)
             where[where == len(self.bigram_codes)] = 0
             found = self.bigram_codes[where] == codes
@@ -259,16 +201,14 @@ class FastScorer:
             column_parts.append(self.bigram_columns[where[found]])
         row, column = np.concatenate(row_parts), np.concatenate(column_parts)
         # Built from coordinates, so duplicates (a word said twice) are summed.
-        return sp.csr_matrix(
-            (np.ones(len(row)), (row, column)), shape=(size, len(self.words.vocabulary_))
-        )
+        return sp.csr_matrix((np.ones(len(row)), (row, column)), shape=(size, self.word_size))
 
 
 _EMPTY_INT = np.zeros(0, dtype=np.int64)
 _EMPTY_INT.flags.writeable = False
 
 
-def _normalised_dot(
+def normalised_dot(
     counts: sp.csr_matrix, idf_squared: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
     """Per row: (l2-normalised sublinear tf-idf of the counts) · coefficients.
@@ -285,18 +225,38 @@ def _normalised_dot(
     return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
 
 
-def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """What TfidfTransformer.transform does with sublinear tf, idf and l2 norm."""
     weights = (np.log(counts.data) + 1.0) * idf[counts.indices]
-    weighted = sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape)
-    return normalize(weighted, norm="l2", copy=False)
+    squares = sp.csr_matrix((weights**2, counts.indices, counts.indptr), shape=counts.shape)
+    norms = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    weights /= np.repeat(norms, np.diff(counts.indptr))
+    return sp.csr_matrix((weights, counts.indices, counts.indptr), shape=counts.shape)
 
 
-def _bigram_index(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray] | None:
+def char_wb_ngrams(token: str, ngram_range: tuple[int, int]) -> list[str]:
+    """scikit-learn's char_wb n-grams of one token (padded with a space each side)."""
+    padded = f" {token} "
+    size = len(padded)
+    grams: list[str] = []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        if size <= n:  # a short token counts once, whole, and longer n-grams stop
+            grams.append(padded)
+            break
+        grams += [padded[start : start + n] for start in range(size - n + 1)]
+    return grams
+
+
+class UnsupportedPipelineError(ValueError):
+    """A vocabulary these counts cannot reproduce (another configuration of the vectorizers)."""
+
+
+def bigram_index(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Bigram columns keyed by (first word's column × vocabulary size + second word's column).
 
     With max_df=1.0 every word of a known bigram occurs in at least as many documents as the
-    bigram, so it is in the vocabulary too; if not (another configuration), None.
+    bigram, so it is in the vocabulary too; a vocabulary where that fails is not ours.
     """
     codes, columns = [], []
     for term, column in vocabulary.items():
@@ -304,42 +264,9 @@ def _bigram_index(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray] |
             continue
         first, second = term.split(" ")
         if first not in vocabulary or second not in vocabulary:
-            return None
+            raise UnsupportedPipelineError(f"bigram {term!r} has a word outside the vocabulary")
         codes.append(vocabulary[first] * len(vocabulary) + vocabulary[second])
         columns.append(column)
     code_array = np.array(codes, dtype=np.int64)
     order = np.argsort(code_array)
     return code_array[order], np.array(columns, dtype=np.int64)[order]
-
-
-def _supported(union: FeatureUnion) -> bool:
-    """Only the configuration `build_pipeline` makes is re-implemented."""
-    (_, chars), (_, words) = union.transformer_list
-    common = dict(
-        lowercase=False,
-        preprocessor=None,
-        tokenizer=None,
-        stop_words=None,
-        binary=False,
-        norm="l2",
-        use_idf=True,
-        sublinear_tf=True,
-        strip_accents=None,
-        max_df=1.0,
-        max_features=None,
-        vocabulary=None,
-    )
-
-    def matches(vectorizer: object, **wanted: object) -> bool:
-        if not isinstance(vectorizer, TfidfVectorizer):
-            return False
-        params = vectorizer.get_params()
-        return all(params.get(key) == value for key, value in {**common, **wanted}.items())
-
-    return (
-        len(union.transformer_list) == 2
-        and union.transformer_weights is None
-        and matches(chars, analyzer="char_wb")
-        and matches(words, analyzer="word", token_pattern=WORD_TOKENS)
-        and tuple(words.ngram_range) in {(1, 1), (1, 2)}
-    )

@@ -1,43 +1,29 @@
-"""A trained relevance model: calibrated scores, the alert threshold, and explanations."""
+"""A trained relevance model: the fitted scikit-learn pipeline, its threshold, and its scorer."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 from classifiers.corpus import Document
-from classifiers.features import FastScorer
-from classifiers.pipeline import PipelineConfig, prepare
-
-
-@dataclass(frozen=True)
-class Term:
-    """A word or word pair of the document and how far it moved the linear model's decision.
-
-    Positive weights pushed towards "relevant", negative ones away; the calibrated score is a
-    monotonic function of the sum.
-    """
-
-    term: str
-    weight: float
-
-
-@dataclass(frozen=True)
-class Prediction:
-    lang: str
-    score: float  # calibrated probability of "relevant", 0–1
-    relevant: bool  # score >= the model's alert threshold
-    terms: tuple[Term, ...] = ()
+from classifiers.features import UnsupportedPipelineError, bigram_index
+from classifiers.pipeline import WORD_TOKENS, PipelineConfig
+from classifiers.scorer import LinearParts, Prediction, Scorer, Term
 
 
 @dataclass(frozen=True, eq=False)
 class RelevanceModel:
-    """A fitted pipeline with the threshold chosen for it by cross-validation."""
+    """A fitted pipeline with the threshold chosen for it by cross-validation.
+
+    Scores come from its `scorer`, which gives the pipeline's own probabilities from plain
+    arrays; the pipeline itself is kept to retrain from (`blueprint`) and to save.
+    """
 
     pipeline: Pipeline = field(repr=False)
     config: PipelineConfig
@@ -45,66 +31,76 @@ class RelevanceModel:
     version: str = "unsaved"
 
     def scores(self, documents: Sequence[Document]) -> list[float]:
-        if not documents:
-            return []
-        return self._fast.probabilities(documents).tolist()
+        return self.scorer.scores(documents)
 
     def predict(self, documents: Sequence[Document], *, explain: int = 0) -> list[Prediction]:
         """Score a batch; `explain` > 0 adds that many top terms to each prediction."""
-        predictions = []
-        for document, score in zip(documents, self.scores(documents), strict=True):
-            terms = tuple(self.explain(document, explain)) if explain else ()
-            predictions.append(Prediction(document.language, score, score >= self.threshold, terms))
-        return predictions
+        return self.scorer.predict(documents, explain=explain)
+
+    def explain(self, document: Document, top: int = 5) -> list[Term]:
+        return self.scorer.explain(document, top)
 
     def blueprint(self) -> tuple[PipelineConfig, Pipeline]:
         """The configuration and an unfitted copy of the pipeline, to retrain it on other data."""
         return self.config, clone(self.pipeline)
 
-    def explain(self, document: Document, top: int = 5) -> list[Term]:
-        """The terms whose features times coefficients moved the score most, either way.
-
-        Character n-grams are credited to the words they occur in, so the answer is words and
-        word pairs rather than fragments.
-        """
-        text = prepare(document, self.config)
-        row = self._fast.transform([document])
-        coefficients = self._fast.coefficients
-        names = self._feature_names
-        credit: dict[str, float] = defaultdict(float)
-        char_credit: dict[str, float] = {}
-        for index, value in zip(row.indices, row.data, strict=True):
-            group, _, name = names[index].partition("__")
-            contribution = float(value * coefficients[index])
-            if group == "chars":
-                char_credit[name] = contribution
-            else:
-                credit[name] += contribution
-        for word, share in self._credit_char_ngrams(text, char_credit).items():
-            credit[word] += share
-        ranked = sorted(credit.items(), key=lambda item: (-abs(item[1]), item[0]))
-        return [Term(term, round(weight, 3)) for term, weight in ranked[:top] if weight]
-
-    def _credit_char_ngrams(self, text: str, char_credit: dict[str, float]) -> dict[str, float]:
-        """Share each n-gram's contribution among the word occurrences that contain it."""
-        analyse = self.pipeline.named_steps["features"].transformer_list[0][1].build_analyzer()
-        words = Counter(text.split())
-        grams_of = {word: Counter(analyse(word)) for word in words}
-        totals: Counter[str] = Counter()
-        for word, occurrences in words.items():
-            for gram, count in grams_of[word].items():
-                totals[gram] += count * occurrences
-        shares: dict[str, float] = defaultdict(float)
-        for word, occurrences in words.items():
-            for gram, count in grams_of[word].items():
-                if gram in char_credit:
-                    shares[word] += char_credit[gram] * count * occurrences / totals[gram]
-        return shares
-
     @cached_property
-    def _fast(self) -> FastScorer:
-        return FastScorer(self.pipeline, self.config)
+    def scorer(self) -> Scorer:
+        return Scorer(linear_parts(self.pipeline), self.config, self.threshold, self.version)
 
-    @cached_property
-    def _feature_names(self) -> list[str]:
-        return self.pipeline.named_steps["features"].get_feature_names_out().tolist()
+
+def linear_parts(pipeline: Pipeline) -> LinearParts:
+    """The arrays scoring needs, taken from a pipeline `build_pipeline` made and fitted."""
+    union = pipeline.named_steps["features"]
+    calibrated = pipeline.named_steps["model"].calibrated_classifiers_
+    if len(calibrated) != 1 or len(calibrated[0].calibrators) != 1 or not _supported(union):
+        raise UnsupportedPipelineError("not a pipeline made by build_pipeline (one calibrator)")
+    (_, chars), (_, words) = union.transformer_list
+    bigram_index(words.vocabulary_)  # raises if the word vocabulary is not one we reproduce
+    linear, calibrator = calibrated[0].estimator, calibrated[0].calibrators[0]
+    return LinearParts(
+        char_terms=_terms(chars.vocabulary_),
+        word_terms=_terms(words.vocabulary_),
+        char_idf=np.asarray(chars.idf_, dtype=np.float64),
+        word_idf=np.asarray(words.idf_, dtype=np.float64),
+        coefficients=np.asarray(linear.coef_, dtype=np.float64).ravel(),
+        intercept=float(np.ravel(linear.intercept_)[0]),
+        sigmoid=(float(calibrator.a_), float(calibrator.b_)),
+    )
+
+
+def _terms(vocabulary: dict[str, int]) -> np.ndarray:
+    return np.array(sorted(vocabulary, key=vocabulary.__getitem__), dtype=str)
+
+
+def _supported(union: FeatureUnion) -> bool:
+    """Only the configuration `build_pipeline` makes is re-implemented by the scorer."""
+    (_, chars), (_, words) = union.transformer_list
+    common = dict(
+        lowercase=False,
+        preprocessor=None,
+        tokenizer=None,
+        stop_words=None,
+        binary=False,
+        norm="l2",
+        use_idf=True,
+        sublinear_tf=True,
+        strip_accents=None,
+        max_df=1.0,
+        max_features=None,
+        vocabulary=None,
+    )
+
+    def matches(vectorizer: object, **wanted: object) -> bool:
+        if not isinstance(vectorizer, TfidfVectorizer):
+            return False
+        params = vectorizer.get_params()
+        return all(params.get(key) == value for key, value in {**common, **wanted}.items())
+
+    return (
+        len(union.transformer_list) == 2
+        and union.transformer_weights is None
+        and matches(chars, analyzer="char_wb")
+        and matches(words, analyzer="word", token_pattern=WORD_TOKENS)
+        and tuple(words.ngram_range) in {(1, 1), (1, 2)}
+    )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
+from typing import TYPE_CHECKING
 
 from classifiers.corpus import Document
 from classifiers.text import normalise
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 # Input is already normalised, so a token is any run of non-spaces: "20.3.3" stays whole.
 WORD_TOKENS = r"\S\S+"
@@ -30,6 +28,10 @@ class PipelineConfig:
     class_weight: str | None = "balanced"
     calibration_folds: int = 5
     random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if tuple(self.word_ngrams) not in {(1, 1), (1, 2)}:
+            raise ValueError(f"word_ngrams must be (1, 1) or (1, 2), not {self.word_ngrams}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,6 +54,13 @@ def prepare(document: Document, config: PipelineConfig) -> str:
 
 
 def build_pipeline(config: PipelineConfig) -> Pipeline:
+    # Imported here, not above: a process that only scores never loads scikit-learn.
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
     chars = TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=config.char_ngrams,

@@ -1,33 +1,42 @@
-"""Model files: each trained model saved with skops beside a JSON metadata file.
+"""Model files: each trained model saved with skops, its scorer's arrays and a JSON metadata file.
 
-`<models_dir>/<version>.skops` holds the fitted pipeline, its configuration and threshold;
+`<models_dir>/<version>.skops` holds the fitted pipeline, its configuration and threshold, for
+retraining; `<version>.scorer.npz` holds only what scoring needs (`LinearParts`: numpy arrays,
+read with allow_pickle=False), so the running service loads a model without scikit-learn;
 `<version>.json` says where it came from (data hash and counts, cross-validated figures,
-library versions, time) and the SHA-256 of the model file. Loading refuses any file that holds
-a type outside TRUSTED_TYPES, or whose bytes do not match its metadata: a model file is code's
-neighbour, and skops (never pickle) lets us read one without running what it names.
+library versions, time) and the SHA-256 of both files. Loading refuses any file whose bytes do
+not match its metadata, and a skops file that holds a type outside TRUSTED_TYPES: a model file
+is code's neighbour, and neither format runs what it names.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import skops.io
-from sklearn.pipeline import Pipeline
 
-from classifiers.model import RelevanceModel
 from classifiers.pipeline import PipelineConfig
-from classifiers.training import TrainedModel
+from classifiers.scorer import LinearParts, Scorer
+
+# skops and scikit-learn are imported where a full model is saved or loaded: a process that
+# only scores (the running service) never loads them.
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from classifiers.model import RelevanceModel
+    from classifiers.training import TrainedModel
 
 FORMAT = 1
 # Beyond what skops trusts by default (numpy, scipy, scikit-learn estimators): the pieces of
@@ -65,6 +74,7 @@ class ModelMetadata:
     config: dict  # PipelineConfig.to_dict()
     libraries: dict[str, str]
     model_sha256: str
+    scorer_sha256: str | None = None  # None: saved before scorer files; written on first load
 
     @property
     def examples(self) -> int:
@@ -83,6 +93,7 @@ class ModelMetadata:
             "config": self.config,
             "libraries": self.libraries,
             "model_sha256": self.model_sha256,
+            "scorer_sha256": self.scorer_sha256,
         }
 
     @classmethod
@@ -98,6 +109,7 @@ class ModelMetadata:
             config=values["config"],
             libraries=values["libraries"],
             model_sha256=values["model_sha256"],
+            scorer_sha256=values.get("scorer_sha256"),
         )
 
 
@@ -125,11 +137,14 @@ def save(
     now: datetime | None = None,
     taken: Callable[[str], bool] | None = None,
 ) -> ModelMetadata:
-    """Write `<version>.skops` and `<version>.json` under a new version; returns the metadata."""
+    """Write the model's three files under a new version; returns the metadata."""
+    import skops.io
+
     now = (now or datetime.now(UTC)).astimezone(UTC)
     models_dir.mkdir(parents=True, exist_ok=True)
     version = new_version(models_dir, trained.data_hash, now, taken)
-    model_path, metadata_path = _paths(models_dir, version)
+    model_path, _ = _paths(models_dir, version)
+    scorer_data = _scorer_bytes(trained.model.scorer.parts)
     pipeline, vocabularies = _without_vocabularies(trained.model.pipeline)
     payload = {
         "format": FORMAT,
@@ -150,33 +165,82 @@ def save(
         cv=trained.cv.to_dict(),
         config=trained.model.config.to_dict(),
         libraries=library_versions(),
-        model_sha256=hashlib.sha256(data).hexdigest(),
+        model_sha256=_sha256(data),
+        scorer_sha256=_sha256(scorer_data),
     )
     _write_atomically(model_path, data)
-    _write_atomically(
-        metadata_path, json.dumps(metadata.to_dict(), ensure_ascii=False, indent=2).encode()
-    )
+    _write_atomically(_scorer_path(models_dir, version), scorer_data)
+    _write_metadata(models_dir, metadata)
     return metadata
 
 
 def load(models_dir: Path, version: str) -> RelevanceModel:
-    """The model of this version, after checking its bytes and every type it holds."""
+    """The full model of this version (to retrain from), after checking its bytes and types."""
     model_path, _ = _paths(models_dir, version)
     metadata = read_metadata(models_dir, version)
-    try:
-        data = model_path.read_bytes()
-    except FileNotFoundError:
-        raise ModelMissingError(f"{model_path}: model {version} is not here") from None
-    except OSError as error:
-        raise RegistryError(f"{model_path}: cannot read model file: {error}") from None
-    if hashlib.sha256(data).hexdigest() != metadata.model_sha256:
-        raise RegistryError(f"{model_path}: file does not match the SHA-256 in its metadata")
+    data = _checked_bytes(model_path, metadata.model_sha256, version)
     payload = load_trusted(data, str(model_path))
     return _model_from(payload, version, str(model_path))
 
 
+def load_scorer(models_dir: Path, version: str) -> Scorer:
+    """What scores with the model of this version, loaded without scikit-learn.
+
+    A model saved before scorer files existed is loaded whole once, and its scorer file
+    written and recorded in its metadata, so later loads are light too.
+    """
+    metadata = read_metadata(models_dir, version)
+    if metadata.scorer_sha256 is None:
+        return _write_scorer(models_dir, metadata)
+    path = _scorer_path(models_dir, version)
+    data = _checked_bytes(path, metadata.scorer_sha256, version)
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            parts = LinearParts.from_arrays({name: arrays[name] for name in arrays.files})
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise RegistryError(f"{path}: not a readable scorer file: {error}") from None
+    return Scorer(
+        parts=parts,
+        config=PipelineConfig.from_dict(metadata.config),
+        threshold=metadata.threshold,
+        version=version,
+    )
+
+
+def _write_scorer(models_dir: Path, metadata: ModelMetadata) -> Scorer:
+    scorer = load(models_dir, metadata.version).scorer
+    data = _scorer_bytes(scorer.parts)
+    _write_atomically(_scorer_path(models_dir, metadata.version), data)
+    _write_metadata(models_dir, replace(metadata, scorer_sha256=_sha256(data)))
+    return scorer
+
+
+def _scorer_bytes(parts: LinearParts) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **parts.to_arrays())
+    return buffer.getvalue()
+
+
+def _checked_bytes(path: Path, sha256: str, version: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelMissingError(f"{path}: model {version} is not here") from None
+    except OSError as error:
+        raise RegistryError(f"{path}: cannot read model file: {error}") from None
+    if _sha256(data) != sha256:
+        raise RegistryError(f"{path}: file does not match the SHA-256 in its metadata")
+    return data
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def load_trusted(data: bytes, name: str) -> object:
     """skops.io.loads with our allowlist; any other type is refused, naming it."""
+    import skops.io
+
     try:
         untrusted = skops.io.get_untrusted_types(data=data)
     except Exception as error:
@@ -215,6 +279,10 @@ def library_versions() -> dict[str, str]:
 
 
 def _model_from(payload: object, version: str, name: str) -> RelevanceModel:
+    from sklearn.pipeline import Pipeline
+
+    from classifiers.model import RelevanceModel
+
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise RegistryError(f"{name}: not a RepostWatch model (format {FORMAT})")
     pipeline = payload.get("pipeline")
@@ -269,6 +337,15 @@ def _paths(models_dir: Path, version: str) -> tuple[Path, Path]:
     if not _VERSION.match(version):
         raise RegistryError(f"bad model version {version!r}: letters, digits, '.', '_', '-' only")
     return models_dir / f"{version}.skops", models_dir / f"{version}.json"
+
+
+def _scorer_path(models_dir: Path, version: str) -> Path:
+    return _paths(models_dir, version)[0].with_suffix(".scorer.npz")
+
+
+def _write_metadata(models_dir: Path, metadata: ModelMetadata) -> None:
+    _, path = _paths(models_dir, metadata.version)
+    _write_atomically(path, json.dumps(metadata.to_dict(), ensure_ascii=False, indent=2).encode())
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

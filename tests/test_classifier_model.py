@@ -61,7 +61,7 @@ def test_fast_features_equal_the_union(trained) -> None:
     model = trained.model
     union = model.pipeline.named_steps["features"]
     expected = union.transform([prepare(d, model.config) for d in ODD_DOCUMENTS])
-    got = model._fast.transform(ODD_DOCUMENTS)
+    got = model.scorer.transform(ODD_DOCUMENTS)
     assert got.shape == expected.shape
     assert abs(got - expected).max() < 1e-12
 
@@ -139,9 +139,8 @@ def test_cross_validation_of_another_config_uses_the_same_folds(training) -> Non
 def test_char_ngrams_of_a_token_are_scikit_learns(ngram_range) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from classifiers.features import _ChunkTable
+    from classifiers.features import char_wb_ngrams
 
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range).build_analyzer()
-    table = _ChunkTable({}, {}, ngram_range)
     for token in ["a", "ab", "abc", "abcd", "суд", "20.3.3", "репостами", "x" * 9]:
-        assert table._ngrams(token) == analyzer(token)
+        assert char_wb_ngrams(token, ngram_range) == analyzer(token)

@@ -3,6 +3,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from classifiers.corpus import Document, merge, read_corpus
 from classifiers.training import train
 from tests.conftest import FIXTURES
 
+ROOT = Path(__file__).resolve().parent.parent
 SEED = FIXTURES / "classifier" / "seed"
 DOCUMENTS = [
     Document("Блогера оштрафовали за пост в Telegram", "Суд счел пост дискредитацией армии.", "ru"),
@@ -94,3 +97,55 @@ def test_a_version_recorded_elsewhere_is_not_reused(tmp_path: Path, trained) -> 
         tmp_path / "new", trained, now=first.created_at, taken=lambda v: v == first.version
     )
     assert second.version == f"{first.version}-2"
+
+
+def test_the_scorer_file_scores_as_the_full_model(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    scorer = registry.load_scorer(tmp_path, metadata.version)
+    assert (scorer.version, scorer.threshold) == (metadata.version, trained.model.threshold)
+    assert scorer.config == trained.model.config
+    assert scorer.scores(DOCUMENTS) == trained.model.scores(DOCUMENTS)
+    assert scorer.explain(DOCUMENTS[0]) == trained.model.explain(DOCUMENTS[0])
+
+
+def test_a_changed_scorer_file_is_refused(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    path = tmp_path / f"{metadata.version}.scorer.npz"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(registry.RegistryError, match="does not match the SHA-256"):
+        registry.load_scorer(tmp_path, metadata.version)
+
+
+def test_a_model_saved_before_scorer_files_gets_one_on_first_load(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    (tmp_path / f"{metadata.version}.scorer.npz").unlink()
+    metadata_path = tmp_path / f"{metadata.version}.json"
+    saved = json.loads(metadata_path.read_text(encoding="utf-8"))
+    del saved["scorer_sha256"]  # as the metadata of a model saved by an earlier release
+    metadata_path.write_text(json.dumps(saved), encoding="utf-8")
+
+    first = registry.load_scorer(tmp_path, metadata.version)
+    recorded = registry.read_metadata(tmp_path, metadata.version).scorer_sha256
+    assert recorded is not None
+    assert (tmp_path / f"{metadata.version}.scorer.npz").exists()
+    again = registry.load_scorer(tmp_path, metadata.version)
+    assert first.scores(DOCUMENTS) == again.scores(DOCUMENTS) == trained.model.scores(DOCUMENTS)
+
+
+def test_a_process_that_only_scores_never_imports_scikit_learn(tmp_path: Path, trained) -> None:
+    metadata = registry.save(tmp_path, trained)
+    script = f"""
+import sys
+from classifiers import registry
+from classifiers.corpus import Document
+from poller.scoring import score_articles
+scorer = registry.load_scorer(__import__("pathlib").Path({str(tmp_path)!r}), {metadata.version!r})
+print(scorer.scores([Document("Суд оштрафовал за репост", "Пост во ВКонтакте.", "ru")])[0])
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("sklearn", "skops")))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    score, modules = result.stdout.splitlines()
+    assert 0 <= float(score) <= 1
+    assert modules == "[]"

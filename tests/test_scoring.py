@@ -7,7 +7,8 @@ import pytest
 from classifiers import registry
 from classifiers.corpus import Document
 from classifiers.pipeline import PipelineConfig
-from poller.scoring import ensure_model, retrain, score_articles
+from poller.scoring import ensure_model, score_articles
+from poller.training import retrain
 from storage import NewArticle, Store
 from tests.conftest import FIXTURES
 
@@ -151,8 +152,9 @@ def test_missing_model_files_are_trained_again_the_same_way(store, models_dir, a
 def test_a_tampered_active_model_is_an_error_and_retraining_needs_force(
     store, models_dir, active
 ) -> None:
-    model_file = models_dir / f"{active.version}.skops"
-    model_file.write_bytes(model_file.read_bytes()[:-10])
+    for suffix in (".skops", ".scorer.npz"):  # what retraining reads, what scoring reads
+        model_file = models_dir / f"{active.version}{suffix}"
+        model_file.write_bytes(model_file.read_bytes()[:-10])
     with pytest.raises(registry.RegistryError, match="SHA-256"):
         ensure_model(store, models_dir, seed_dir=SEED)
     refused = retrain(store, models_dir, [FIXTURES / "classifier" / "extra.jsonl"], seed_dir=SEED)

@@ -1,16 +1,19 @@
-"""Model files load only through skops with an allowlist of types: a pickle in disguise, or a
-skops file naming a callable, is refused before anything in it runs. And nothing in the code
-reads models any other way.
+"""Model files load only through skops with an allowlist of types, scorer files only as plain
+numpy arrays: a pickle in disguise, a skops file naming a callable, an object array in a
+scorer file, each is refused before anything in it runs. And nothing in the code reads models
+any other way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import pickle
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skops.io
 
@@ -41,11 +44,15 @@ def saved(tmp_path_factory):
 
 
 def replace_model(models: Path, version: str, data: bytes) -> None:
-    """Swap the model file, and make its metadata match, as an attacker with the folder could."""
-    (models / f"{version}.skops").write_bytes(data)
+    replace_file(models, version, models / f"{version}.skops", "model_sha256", data)
+
+
+def replace_file(models: Path, version: str, path: Path, checksum: str, data: bytes) -> None:
+    """Swap a model file, and make its metadata match, as an attacker with the folder could."""
+    path.write_bytes(data)
     metadata_path = models / f"{version}.json"
     metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    metadata["model_sha256"] = hashlib.sha256(data).hexdigest()
+    metadata[checksum] = hashlib.sha256(data).hexdigest()
     metadata_path.write_text(json.dumps(metadata), encoding="utf-8")
 
 
@@ -90,7 +97,7 @@ def test_the_allowlist_names_no_callable_that_runs_code() -> None:
 def test_nothing_in_the_code_reads_a_model_any_other_way() -> None:
     forbidden = re.compile(
         r"^\s*(import|from)\s+(pickle|cPickle|dill|joblib|cloudpickle)\b"
-        r"|\bpickle\.loads?\(|\bjoblib\.load\(|trusted\s*=\s*True"
+        r"|\bpickle\.loads?\(|\bjoblib\.load\(|trusted\s*=\s*True|allow_pickle\s*=\s*True"
         r"|skops\.io\.loads?\((?![^)]*trusted=list\(TRUSTED_TYPES\))",
         re.MULTILINE,
     )
@@ -101,3 +108,20 @@ def test_nothing_in_the_code_reads_a_model_any_other_way() -> None:
         for match in forbidden.finditer(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_a_scorer_file_holding_objects_is_refused_without_running(tmp_path: Path, saved) -> None:
+    models, version = saved
+    marker = tmp_path / "pwned"
+    path = models / f"{version}.scorer.npz"
+    original = path.read_bytes()
+    buffer = io.BytesIO()
+    np.savez(buffer, char_terms=np.array([Payload(marker)], dtype=object))
+    try:
+        replace_file(models, version, path, "scorer_sha256", buffer.getvalue())
+        with pytest.raises(registry.RegistryError, match="not a readable scorer file"):
+            registry.load_scorer(models, version)
+    finally:
+        replace_file(models, version, path, "scorer_sha256", original)
+    assert not marker.exists()
+    assert registry.load_scorer(models, version) is not None  # the real scorer still loads
