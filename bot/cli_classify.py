@@ -14,13 +14,11 @@ import click
 from bot.cli_options import database_paths, db_option
 from bot.settings import Settings
 from classifiers.batch import LineError, classify_lines
-from classifiers.corpus import SEED_DIR, CorpusError, read_examples
+from classifiers.corpus import SEED_DIR, CorpusError, TrainingError, read_examples
 from classifiers.evaluation import evaluate as evaluate_model
 from classifiers.registry import RegistryError
 from classifiers.report import render_evaluation
-from classifiers.training import TrainingError
 from poller.scoring import ensure_model
-from poller.training import retrain
 from storage import Store
 
 DATA_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -69,6 +67,9 @@ def train(
     Example:
         repostwatch train --data more-labels.jsonl
     """
+    # Imported here: every command's module loads with `repostwatch run`, which never trains.
+    from poller.training import retrain
+
     with opened(settings, db_path) as (store, models_dir):
         report = retrain(store, models_dir, data_files, force, seed_dir=seed_dir)
     click.echo(report.render())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from poller.scoring import retrain_apart
+from poller.scoring import Retrained, retrain_apart
 from storage import Store
 from storage.base import utcnow
 from storage.records import Article, Story
@@ -43,16 +43,6 @@ class Stats:
     model_threshold: float | None = None
     model_examples: int | None = None
     model_metrics: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Retrained:
-    """What /retrain reports: the verdict and the trainer's own figures."""
-
-    activated: bool
-    refused: bool  # the new model was worse than the active one
-    version: str | None
-    text: str
 
 
 class Moderation:
@@ -146,11 +136,7 @@ class Moderation:
         if self._training.locked():
             raise RetrainBusy
         async with self._training:
-            return await asyncio.to_thread(self._retrain)
-
-    def _retrain(self) -> Retrained:
-        report = retrain_apart(self.store, self.models_dir)
-        return Retrained(report.activated, report.refused, report.version, report.render())
+            return await asyncio.to_thread(retrain_apart, self.store, self.models_dir)
 
     # -- figures -------------------------------------------------------------------------------------
 

@@ -19,6 +19,10 @@ class CorpusError(ValueError):
     """A bad data file or line; the message starts with `file:line:` when a line is at fault."""
 
 
+class TrainingError(ValueError):
+    """The data cannot train a model (too small, one class only)."""
+
+
 @dataclass(frozen=True)
 class Document:
     """What the classifier reads: a headline and its text. lang=None means "guess it"."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from classifiers.evaluation import Evaluation
 from classifiers.metrics import Scores
-from classifiers.training import CrossValidation
+
+if TYPE_CHECKING:
+    from classifiers.training import CrossValidation
 
 
 def scores_table(columns: dict[str, dict[str, Scores]]) -> list[str]:

@@ -16,7 +16,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from classifiers.corpus import TrainingSet
+from classifiers.corpus import TrainingError, TrainingSet
 from classifiers.metrics import Scores, by_language, errors_by_kind
 from classifiers.model import RelevanceModel
 from classifiers.pipeline import PipelineConfig, build_pipeline, prepare
@@ -26,10 +26,6 @@ CV_FOLDS = 5
 # Folds depend on the data only, never on a model's configuration, so two pipelines compared
 # on the same data see identical folds.
 FOLD_SEED = 20181008
-
-
-class TrainingError(ValueError):
-    """The data cannot train a model (too small, one class only)."""
 
 
 @dataclass(frozen=True)

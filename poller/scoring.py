@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from classifiers import registry
 from classifiers.corpus import SEED_DIR, Document
 from classifiers.scorer import Scorer
 from storage import NewArticle, Store
 
-if TYPE_CHECKING:
-    from poller.training import TrainReport
+
+@dataclass(frozen=True)
+class Retrained:
+    """What a training run reports back across processes: plain values only (its full report
+    would make the receiving process import scikit-learn to unpickle it)."""
+
+    activated: bool
+    refused: bool  # not activated: worse than the active model
+    version: str | None  # of the new model; None when nothing was saved
+    text: str  # the trainer's own figures and verdict
 
 
 def ensure_model(
@@ -52,7 +59,7 @@ def score_articles(model: Scorer, articles: list[NewArticle]) -> list[NewArticle
 
 def retrain_apart(
     store: Store, models_dir: Path, force: bool = False, *, seed_dir: Path = SEED_DIR
-) -> TrainReport:
+) -> Retrained:
     """`poller.training.retrain` in a child process over the same database file, so this
     process stays free of scikit-learn and of the training's peak memory. Blocks until done."""
     if str(store.path) == ":memory:":  # nothing a child could open
@@ -64,14 +71,15 @@ def retrain_apart(
 
 def retrain_here(
     store: Store, models_dir: Path, force: bool = False, *, seed_dir: Path = SEED_DIR
-) -> TrainReport:
+) -> Retrained:
     """`poller.training.retrain` in this process (which then holds scikit-learn)."""
     from poller.training import retrain
 
-    return retrain(store, models_dir, force=force, seed_dir=seed_dir)
+    report = retrain(store, models_dir, force=force, seed_dir=seed_dir)
+    return Retrained(report.activated, report.refused, report.version, report.render())
 
 
-def _retrain_file(database: Path, models_dir: Path, force: bool, seed_dir: Path) -> TrainReport:
+def _retrain_file(database: Path, models_dir: Path, force: bool, seed_dir: Path) -> Retrained:
     store = Store(database)
     try:
         return retrain_here(store, models_dir, force, seed_dir=seed_dir)

@@ -132,14 +132,16 @@ def test_a_model_saved_before_scorer_files_gets_one_on_first_load(tmp_path: Path
     assert first.scores(DOCUMENTS) == again.scores(DOCUMENTS) == trained.model.scores(DOCUMENTS)
 
 
-def test_a_process_that_only_scores_never_imports_scikit_learn(tmp_path: Path, trained) -> None:
+def test_the_running_service_never_imports_scikit_learn(tmp_path: Path, trained) -> None:
+    """`repostwatch run` loads every command's module and scores: none of it needs training."""
     metadata = registry.save(tmp_path, trained)
     script = f"""
 import sys
+from pathlib import Path
+import bot.app, bot.cli, bot.relevance
 from classifiers import registry
 from classifiers.corpus import Document
-from poller.scoring import score_articles
-scorer = registry.load_scorer(__import__("pathlib").Path({str(tmp_path)!r}), {metadata.version!r})
+scorer = registry.load_scorer(Path({str(tmp_path)!r}), {metadata.version!r})
 print(scorer.scores([Document("Суд оштрафовал за репост", "Пост во ВКонтакте.", "ru")])[0])
 print(sorted(name for name in sys.modules if name.split(".")[0] in ("sklearn", "skops")))
 """
