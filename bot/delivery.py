@@ -211,17 +211,19 @@ class Delivery:
     # -- fan-out ---------------------------------------------------------------------------------
 
     async def fan_out(self) -> int:
-        """Enqueue each new relevant story's alert for every subscriber who wants it."""
+        """Enqueue each new relevant story's alert for every subscriber who wants it; a story
+        that gained a report in another language, for that language's readers too."""
         now = self.clock()
         stories = await _io(self.store.stories_since, now - self.config.story_window)
         relevant = [story for story in stories if story.relevant]
         done = await _io(self.store.fanned_out, [story.id for story in relevant])
         added = 0
         for story in relevant:
-            if story.id in done:
+            new_languages = languages(story) - done.get(story.id, frozenset())
+            if not new_languages:
                 continue
-            chats = await _io(self.store.alert_recipients, languages(story), story.created_at)
-            added += await _io(self.store.fan_out_alert, story.id, chats, at=now)
+            chats = await _io(self.store.alert_recipients, new_languages, story.created_at)
+            added += await _io(self.store.fan_out_alert, story.id, chats, new_languages, at=now)
             self._stories_cache[story.id] = story
         return added
 
@@ -456,8 +458,8 @@ class Delivery:
 
 
 def languages(story: Story) -> set[str]:
-    """The languages a story was reported in."""
-    return {story.lang, *(source.lang for source in story.sources)}
+    """The languages a story was reported in (of those readers can choose)."""
+    return {story.lang, *(source.lang for source in story.sources)} & {"ru", "en"}
 
 
 async def _io(function: Callable, *args: object, **kwargs: object):

@@ -69,6 +69,12 @@ MIGRATIONS: list[Migration] = [
             PRIMARY KEY (chat_id, day)
         )""",
     ),
+    # A story fanned out in Russian that gains an English report is news for English
+    # readers: the mark records the languages fanned out so far (rows from before: both).
+    migration(
+        "delivery_0002_fanout_languages",
+        "ALTER TABLE delivery_fanout ADD COLUMN langs TEXT NOT NULL DEFAULT 'en,ru'",
+    ),
 ]
 
 UI_LANGS = ("ru", "en")
@@ -237,27 +243,34 @@ class DeliveryStore(StoreBase):
 
     # -- fan-out -------------------------------------------------------------------------------
 
-    def fanned_out(self, story_ids: Iterable[int]) -> set[int]:
-        """Which of these stories have had their alerts enqueued already."""
+    def fanned_out(self, story_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+        """The languages in which each of these stories has had its alerts enqueued already."""
         wanted = list(dict.fromkeys(story_ids))
-        found: set[int] = set()
+        found: dict[int, frozenset[str]] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.conn_rows(
-                f"SELECT story_id FROM delivery_fanout WHERE story_id IN ({marks})", tuple(chunk)
+                f"SELECT story_id, langs FROM delivery_fanout WHERE story_id IN ({marks})",
+                tuple(chunk),
             )
-            found.update(row[0] for row in rows)
+            found.update((row[0], _languages(row[1])) for row in rows)
         return found
 
-    def fan_out_alert(self, story_id: int, chat_ids: Iterable[int], *, at: datetime) -> int:
-        """Enqueue the story's alert for these chats, once; returns the rows added now."""
+    def fan_out_alert(
+        self, story_id: int, chat_ids: Iterable[int], langs: Iterable[str], *, at: datetime
+    ) -> int:
+        """Enqueue the story's alert for these chats (readers of `langs`), once per chat and
+        once per language; returns the rows added now."""
         now = to_db_time(at)
         ref = str(story_id)
+        wanted = frozenset(langs)
         with self.transaction() as conn:
-            if conn.execute(
-                "SELECT 1 FROM delivery_fanout WHERE story_id = ?", (story_id,)
-            ).fetchone():
+            row = conn.execute(
+                "SELECT langs FROM delivery_fanout WHERE story_id = ?", (story_id,)
+            ).fetchone()
+            done = _languages(row[0]) if row else frozenset()
+            if row and wanted <= done:
                 return 0
             before = conn.total_changes
             conn.executemany(
@@ -267,8 +280,11 @@ class DeliveryStore(StoreBase):
             )
             added = conn.total_changes - before
             conn.execute(
-                "INSERT INTO delivery_fanout (story_id, recipients, at) VALUES (?, ?, ?)",
-                (story_id, added, now),
+                """INSERT INTO delivery_fanout (story_id, recipients, at, langs)
+                VALUES (?, ?, ?, ?)
+                ON CONFLICT (story_id) DO UPDATE SET recipients = recipients + excluded.recipients,
+                    at = excluded.at, langs = excluded.langs""",
+                (story_id, added, now, ",".join(sorted(done | wanted))),
             )
         return added
 
@@ -492,3 +508,7 @@ def _item(row: dict) -> OutboxItem:
         sent_at=from_db_time(row["sent_at"]),
         rendered_sources=row["rendered_sources"],
     )
+
+
+def _languages(stored: str) -> frozenset[str]:
+    return frozenset(lang for lang in stored.split(",") if lang)

@@ -51,7 +51,7 @@ async def test_after_a_crash_pending_rows_go_out_once_and_sending_rows_never(sto
     for chat in (READER_EN, READER_RU):
         store.subscribe(chat, user_id=chat, ui_lang="en", at=an_hour_ago)
     now = datetime.now(UTC)
-    store.fan_out_alert(story.id, [READER_EN, READER_RU], at=now)
+    store.fan_out_alert(story.id, [READER_EN, READER_RU], ["ru", "en"], at=now)
     interrupted = store.due_outbox(now=now)[0]
     store.claim(interrupted.id, at=now)  # the previous process died in this row's API call
 

@@ -35,7 +35,7 @@ async def test_polled_news_reaches_subscribers_once_per_story(store, tmp_path) -
             await bot.api.wait_for(lambda: all_polled(store), timeout=120)
             relevant = store.stories_since(WAS)
             ids = {story.id for story in relevant}
-            await bot.api.wait_for(lambda: store.fanned_out(ids) == ids, timeout=30)
+            await bot.api.wait_for(lambda: set(store.fanned_out(ids)) == ids, timeout=30)
             await bot.api.wait_for(lambda: not store.due_outbox(now=datetime.now(UTC)))
             await bot.api.wait_for(lambda: not bot.delivery.running)
     russian = [message.text for message in bot.api.sent(READER_RU)]

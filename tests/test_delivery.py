@@ -171,7 +171,7 @@ async def test_restart_sends_pending_rows_once_and_never_resends_sending_ones(
     subscribe(store, 3)
     story = fresh(writer, 2)
     at = now()
-    store.fan_out_alert(story.id, [1, 2, 3], at=at)
+    store.fan_out_alert(story.id, [1, 2, 3], ["en"], at=at)
     first = store.due_outbox(now=at)[0]
     store.claim(first.id, at=at)  # the process died during this row's API call
 
@@ -209,6 +209,32 @@ async def test_an_alert_is_edited_when_its_story_gains_sources(store, bot, api, 
     assert message.edits == 1 and "Sources (2):" in message.text and "siberia-daily" in message.text
     assert store.outbox_items()[0].rendered_sources == 2
     assert (await delivery.run_once()).edited == 0
+
+
+async def test_readers_of_a_language_a_story_gains_get_it_then(store, bot, api, writer):
+    subscribe(store, 1, story_langs="ru", ui_lang="ru")
+    subscribe(store, 2, story_langs="en")
+    subscribe(store, 3)  # both
+    story = fresh(writer, 3)  # reported in Russian only, so far
+    delivery = delivery_for(store, bot)
+    assert (await delivery.run_once()).sent == 2
+    assert sorted(m.chat_id for m in api.sent()) == [1, 3]
+
+    writer.add_source(
+        story.id,
+        Source(
+            article_id=98,
+            feed="moscow-weekly",
+            lang="en",
+            url="https://moscow-weekly.example/repost-case",
+            title="Court fines a man over a repost",
+        ),
+        at=now(),
+    )
+    report = await delivery.run_once()
+    assert report.sent == 1 and api.last(2).text.startswith("Court fines a man over a repost")
+    assert sorted(m.chat_id for m in api.sent()) == [1, 2, 3]  # nobody twice
+    assert (await delivery.run_once()).sent == 0
 
 
 async def test_a_request_that_never_left_goes_back_to_pending(store, writer):

@@ -46,11 +46,15 @@ def test_alert_recipients_follow_languages_settings_and_subscription_time(store:
     assert store.alert_recipients(["ru", "en"], story_time) == [1, 2, 3]
 
 
-def test_fan_out_is_once_per_story(store: Store) -> None:
-    assert store.fan_out_alert(42, [1, 2, 3], at=NOW) == 3
-    assert store.fan_out_alert(42, [1, 2, 3, 4], at=NOW) == 0
-    assert store.fanned_out([41, 42]) == {42}
-    assert [item.chat_id for item in store.outbox_items(kind="alert")] == [1, 2, 3]
+def test_fan_out_is_once_per_story_and_language(store: Store) -> None:
+    assert store.fan_out_alert(42, [1, 2, 3], ["ru"], at=NOW) == 3
+    assert store.fan_out_alert(42, [1, 2, 3, 4], ["ru"], at=NOW) == 0
+    assert store.fanned_out([41, 42]) == {42: {"ru"}}
+    # An English report joined: English readers now, and no chat twice.
+    assert store.fan_out_alert(42, [2, 5], ["en"], at=NOW) == 1
+    assert store.fanned_out([42]) == {42: {"ru", "en"}}
+    assert store.fan_out_alert(42, [6], ["en", "ru"], at=NOW) == 0
+    assert [item.chat_id for item in store.outbox_items(kind="alert")] == [1, 2, 3, 5]
 
 
 def test_enqueue_is_idempotent_per_kind_reference_and_chat(store: Store) -> None:
