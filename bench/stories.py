@@ -45,7 +45,8 @@ PAIRS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "story_p
 @dataclass(frozen=True)
 class PairOutcome:
     pair_id: str
-    batch: int  # 1: written before the matching rules were tuned; 2: after they were frozen
+    batch: int  # 1: written before the rules were tuned; 2: after they were frozen; 3: for
+    # the rule for reports that name nobody
     kind: str
     same_story: bool
     cross_language: bool
@@ -175,7 +176,12 @@ def print_quality(pairs: list[dict], workdir: Path, *, verbose: bool) -> None:
     _print_scores("all pairs", scores(outcomes))
     _print_scores("same language", scores(o for o in outcomes if not o.cross_language))
     _print_scores("cross-language", scores(o for o in outcomes if o.cross_language))
-    for batch, label in ((1, "batch 1 (tuned)"), (2, "batch 2 (held out)")):
+    batches = (
+        (1, "batch 1 (tuned)"),
+        (2, "batch 2 (held out, then tuned)"),
+        (3, "batch 3 (unnamed reports)"),
+    )
+    for batch, label in batches:
         _print_scores(label, scores(o for o in outcomes if o.batch == batch))
     for kind, count in sorted(Counter(o.kind for o in outcomes).items()):
         joined = sum(1 for o in outcomes if o.kind == kind and o.predicted_same)

@@ -9,8 +9,9 @@ Two kinds of evidence, both pure functions of (title, text, lang):
   "Krupenko" → `nm:krpnk`), surnames that follow a first name or an initial (`per:`), first
   names (`fn:`) and whole names (`fio:srg.krpnk`), organisations named differently in each
   language (`org:fbk`), articles of law (`law:20.3.3`), money, prison terms and ages
-  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, and links;
-  a name that is a city also gives a place key (`geo:brnl`).
+  (`money:30000`, `term:2y`, `age:34`), dates (`date:0105`), years, other numbers, links,
+  what the person does (`occ:teacher`) and where the post was (`net:vk`); a name that is a city also gives a place key
+  (`geo:brnl`).
 
 The keys of the headline and lead are kept apart (`lead_keys`), together with the stage of the
 case the lead reports (`stage:case`, `stage:verdict`, `stage:appeal`), so that an arrest and a
@@ -255,6 +256,39 @@ _ORGANISATIONS = (
 _ORGANISATION_PATTERNS = tuple(
     (key, re.compile(pattern.lower())) for key, pattern in _ORGANISATIONS
 )
+# Who was prosecuted, when a court's or the police's press release names nobody
+_OCCUPATIONS = (
+    ("teacher", r"учител|педагог|преподавател|воспитател|\bteacher|\beducator|\blecturer"),
+    ("pensioner", r"пенсионер|\bpensioner|\bretiree"),
+    ("doctor", r"\bврач|\bмедик|\bdoctor|\bphysician|\bparamedic"),
+    ("nurse", r"медсестр|\bnurse"),
+    ("priest", r"священник|\bpriest|\bclergyman"),
+    ("student", r"студент|\bstudent"),
+    ("schoolchild", r"школьни|старшеклассни|\bschoolboy|\bschoolgirl|\bpupil"),
+    ("journalist", r"журналист|корреспондент|\bjournalist|\breporter|\bcorrespondent"),
+    ("blogger", r"блогер|блоггер|\bblogger|\byoutuber"),
+    ("lawyer", r"адвокат|\bюрист|\blawyer|\battorney"),
+    ("deputy", r"депутат|\blawmaker|\bcouncillor|\bcouncilor|\blegislator|\bmunicipal deputy"),
+    ("activist", r"активист|\bactivist"),
+    ("artist", r"художни|\bartist|\bpainter"),
+    ("musician", r"музыкант|\bmusician|\bsinger|певиц|певец|рэпер|\brapper"),
+    ("soldier", r"военнослужащ|контрактник|\bsoldier|\bserviceman"),
+    ("entrepreneur", r"предпринимател|бизнесмен|\bentrepreneur|\bbusiness(?:man|woman)"),
+    ("programmer", r"программист|айтишник|\bprogrammer|\bit specialist"),
+)
+_OCCUPATION_PATTERNS = tuple((key, re.compile(pattern)) for key, pattern in _OCCUPATIONS)
+# Where the post was: two unnamed reports of posts on different platforms are two cases
+_PLATFORMS = (
+    ("vk", r"вконтакте|\bвк\b|vkontakte|\bvk\b"),
+    ("telegram", r"телеграм|telegram"),
+    ("youtube", r"ютуб|youtube"),
+    ("ok", r"одноклассник|odnoklassniki"),
+    ("whatsapp", r"ватсап|вотсап|whatsapp"),
+    ("instagram", r"инстаграм|instagram"),
+    ("facebook", r"фейсбук|facebook"),
+    ("tiktok", r"тикток|tiktok"),
+)
+_PLATFORM_PATTERNS = tuple((key, re.compile(pattern)) for key, pattern in _PLATFORMS)
 
 _LAW_CONTEXT = re.compile(
     r"(?:\bст\.|\bстат\w*|\barticles?|\bart\.|\bsection)\s*"
@@ -291,7 +325,7 @@ _STAGES = (
     (
         "verdict",
         re.compile(
-            r"пригов|осуд|оштраф|штраф|оправда|колони|лишени\w* свобод|условн\w* срок|"
+            r"пригов|осуд|оштраф|штраф|оправда(?!ни[еяию])|колони|лишени\w* свобод|условн\w* срок|"
             r"признал\w* виновн|на \d+ сут|\bsentenc|convict|\bfined?\b|\bfines\b|acquit|"
             r"penal colony|guilty|suspended|verdict|\bjailed|\d+ days in jail",
         ),
@@ -414,11 +448,19 @@ def _keys(text: str, *, names_from: int = 0) -> dict[str, int]:
         link = _link(match.group(0))
         if link:
             found.setdefault(f"url:{link}", match.start())
-    for key, pattern in _ORGANISATION_PATTERNS:
-        match = pattern.search(lower)
-        if match:
-            found.setdefault(f"org:{key}", match.start())
+    for kind, patterns in _NAMED_THINGS:
+        for key, pattern in patterns:
+            match = pattern.search(lower)
+            if match:
+                found.setdefault(f"{kind}:{key}", match.start())
     return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+_NAMED_THINGS = (
+    ("org", _ORGANISATION_PATTERNS),
+    ("occ", _OCCUPATION_PATTERNS),
+    ("net", _PLATFORM_PATTERNS),
+)
 
 
 def _lower(text: str) -> str:
@@ -575,6 +617,28 @@ def _common_stems() -> frozenset[str]:
 _IRREGULAR_STEMS = {"павл": "павел", "льв": "лев", "петр": "петр"}
 _CITY_SKELETONS = frozenset(
     skeleton for city in _CITIES.split() for skeleton in name_skeletons(city) if len(skeleton) >= 3
+)
+# Platforms are capitalised, so they give name keys too; they say where, not who
+PLATFORM_SKELETONS = frozenset(
+    skeleton
+    for name in [
+        "ВКонтакте",
+        "VKontakte",
+        "Телеграм",
+        "Telegram",
+        "Ютуб",
+        "YouTube",
+        "Одноклассники",
+        "Odnoklassniki",
+        "WhatsApp",
+        "Instagram",
+        "Инстаграм",
+        "Facebook",
+        "Фейсбук",
+        "TikTok",
+        "Тикток",
+    ]
+    for skeleton in name_skeletons(name)
 )
 _FIRST_NAME_FORMS_RU = frozenset(_FIRST_NAMES_RU.split())
 _FIRST_NAME_FORMS_LATIN = frozenset(_FIRST_NAMES_LATIN.split())

@@ -29,6 +29,7 @@ from datasketch import MinHashLSH
 from poller.fingerprints import (
     EMPTY_MINHASH,
     NUM_PERM,
+    PLATFORM_SKELETONS,
     as_minhash,
     estimated_jaccard,
     fingerprint,
@@ -45,6 +46,7 @@ CANDIDATES = 12  # best key-index candidates judged in full, per new article
 LSH_CANDIDATES = 16  # the newest near-duplicates judged in full (templated texts crowd buckets)
 FOLLOWUP_CANDIDATES = 8  # the newest earlier stories of the same person judged as parents
 STAGE_GRACE = timedelta(hours=36)  # a detention and that day's court ruling are one story
+UNNAMED_WINDOW = timedelta(days=2)  # a press release naming nobody, and the reports of it
 
 # How much a shared key says, by type. Names first: a surname after a first name or initial is
 # the strongest sign of one event; numbers say more the more specific they are.
@@ -64,7 +66,9 @@ KEY_WEIGHTS = {
     "yr": 0.3,
 }
 ANCHOR_TYPES = frozenset({"per", "nm", "org", "url"})  # a match needs one of these shared
-CONFLICT_TYPES = ("money", "term", "age")  # differing values in both leads: different events
+# Differing values in both leads: different events (a fine, a term, an age, what the person
+# does, where the post was)
+CONFLICT_TYPES = ("money", "term", "age", "occ", "net")
 NEAR_DUPLICATE = 0.5  # estimated Jaccard of word 3-shingles
 MIN_SHARED_WEIGHT = 6.0
 MIN_OVERLAP = 0.3
@@ -119,7 +123,9 @@ def compare(new: Report, old: Report, *, window: timedelta = DEFAULT_WINDOW) -> 
 
     Same event: within the window, the texts are near-duplicates, or they name one person by
     first name and surname, or they share a name, place, organisation or link and enough
-    other facts (`MIN_SHARED_WEIGHT`, `MIN_OVERLAP`) — unless something contradicts it: the
+    other facts (`MIN_SHARED_WEIGHT`, `MIN_OVERLAP`), or — when one of them names nobody, as
+    a court's press release often does — their leads give the same city, penalty and
+    occupation, age or platform within `UNNAMED_WINDOW` — unless something contradicts it: the
     leads name different people (or one surname with different first names), give different
     fines, terms, ages or cities, or report different stages of a case more than
     `STAGE_GRACE` apart.
@@ -139,7 +145,8 @@ def compare(new: Report, old: Report, *, window: timedelta = DEFAULT_WINDOW) -> 
     similar = (
         near
         or full_name
-        or (bool(kinds & ANCHOR_TYPES) and weight >= MIN_SHARED_WEIGHT and overlap >= MIN_OVERLAP)
+        or (_anchored(shared) and weight >= MIN_SHARED_WEIGHT and overlap >= MIN_OVERLAP)
+        or (gap <= UNNAMED_WINDOW and _same_unnamed_case(new, mine, old, theirs))
     )
     facts = _facts_conflict(new, mine, old, theirs)
     stage = gap > STAGE_GRACE and _stage_conflict(mine, theirs)
@@ -216,6 +223,32 @@ def _facts_conflict(new: Report, mine: dict, old: Report, theirs: dict) -> bool:
         ):
             return True
     return False
+
+
+def _anchored(shared: frozenset[str]) -> bool:
+    """A shared name, organisation or link; the name of a city or a platform alone anchors
+    nothing (two cases in one city, over posts on VK, are common), so reports naming nobody
+    meet by `_same_unnamed_case`."""
+    return any(_kind(key) in ANCHOR_TYPES and not _place_name(key, shared) for key in shared)
+
+
+def _place_name(key: str, shared: frozenset[str]) -> bool:
+    skeleton = key.removeprefix("nm:")
+    return key.startswith("nm:") and (f"geo:{skeleton}" in shared or skeleton in PLATFORM_SKELETONS)
+
+
+def _same_unnamed_case(new: Report, mine: dict, old: Report, theirs: dict) -> bool:
+    """One lead names nobody, and both give the same city, penalty and something of who or
+    where (occupation, age, platform), and no different stage."""
+    if mine.get("per") and theirs.get("per"):
+        return False
+    kinds = {_kind(key) for key in _as_set(new.lead_keys).intersection(old.lead_keys)}
+    return (
+        "geo" in kinds
+        and bool(kinds & {"money", "term"})
+        and bool(kinds & {"occ", "age", "net"})
+        and not _stage_conflict(mine, theirs)
+    )
 
 
 def _stage_conflict(mine: dict, theirs: dict) -> bool:

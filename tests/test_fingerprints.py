@@ -117,6 +117,8 @@ def test_sentence_openers_and_headline_capitals_are_not_names() -> None:
         ("Областной суд оставил в силе приговор", "appeal"),
         ("The appeals court upheld the sentence", "appeal"),
         ("Блогера оштрафовали; защита намерена обжаловать решение", "verdict"),
+        ("Задержан программист, его подозревают в оправдании терроризма", "case"),
+        ("Суд оправдал блогера", "verdict"),
         ("Погода в Москве", None),
     ],
 )
@@ -136,3 +138,10 @@ def test_a_reprint_is_a_near_duplicate_and_another_story_is_not() -> None:
     other = fingerprint("Другое", "Суд в Туле оштрафовал учительницу музыки за репост.", "ru")
     assert estimated_jaccard(original.minhash, reprint.minhash) >= 0.7
     assert estimated_jaccard(original.minhash, other.minhash) <= 0.2
+
+
+def test_occupation_and_platform_become_keys_in_either_language() -> None:
+    russian = fingerprint("В Томске педагога оштрафовали", "Штраф за пост во «ВКонтакте».", "ru")
+    english = fingerprint("Tomsk teacher fined", "The fine was over a VKontakte post.", "en")
+    for keys in (russian.keys, english.keys):
+        assert {"occ:teacher", "net:vk"} <= keys

@@ -226,6 +226,37 @@ def test_the_work_per_article_is_bounded_however_many_reports_look_alike(store: 
     assert len(matcher.candidates(probe)) <= CANDIDATES + LSH_CANDIDATES
 
 
+def test_a_press_release_naming_nobody_joins_the_report_that_names_the_person(
+    store: Store, matcher: StoryMatcher
+) -> None:
+    release = matcher.assign(
+        store_report(store, report("tyumen-osipova", "tass-ru")), relevant=True
+    )
+    named = matcher.assign(
+        store_report(store, report("tyumen-osipova", "moscow-times-en")), relevant=True
+    )
+    assert named.story_id == release.story_id and named.reason == "cross-language"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("kirov-pensioner-oct21", "kirov-student-oct21"),  # another occupation, same template
+        ("tomsk-teacher-vk", "tomsk-teacher-ok"),  # another platform
+        ("perm-student-oct28", "perm-student-nov03"),  # the same again, six days later
+        ("omsk-programmer-arrest", "omsk-programmer-verdict"),  # another stage, same day
+    ],
+)
+def test_unnamed_look_alikes_in_one_city_stay_apart(
+    store: Store, matcher: StoryMatcher, first: str, second: str
+) -> None:
+    one, other = (
+        matcher.assign(store_report(store, reports(event)[0]), relevant=True)
+        for event in (first, second)
+    )
+    assert other.story_id != one.story_id
+
+
 def test_the_pair_set_meets_the_precision_and_recall_targets(tmp_path: Path) -> None:
     """All articles of the pair set in one store; a regression in matching fails here."""
     outcomes, mixed = evaluate_together(load_pairs(PAIRS), tmp_path)
