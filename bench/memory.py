@@ -373,7 +373,7 @@ async def warm_poller(db: Path, base: str, feeds: int) -> None:
     stages.append(("scoring libraries (numpy, SciPy; scikit-learn is not loaded)", _rss()))
     from poller.stories import StoryMatcher
 
-    stages.append(("story matching libraries (datasketch)", _rss()))
+    stages.append(("story matching code", _rss()))
     store = Store(db)
     model = ensure_model(store, db.parent / "models")
     stages.append(("the model, loaded", _rss()))

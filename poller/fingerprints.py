@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from poller.summary import lead_sentences
 
@@ -345,8 +344,6 @@ _THREAT = re.compile(
     r"(?:грозит|грозят|грозить|может получить|faces?|facing|could face|could get)[^.\n]*"
 )
 
-_MINHASH_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED)
-
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -382,19 +379,43 @@ def _lead_end(body: str, title: str, lead: list[str]) -> int:
 
 
 def text_minhash(title: str, text: str) -> bytes:
+    """A MinHash of the text's word 3-shingles: NUM_PERM little-endian uint32 minima.
+
+    The same numbers as datasketch's MinHash (scheme "affine32", seed MINHASH_SEED, crc32 as
+    the hash), computed without importing it: sketches stored before stay comparable.
+    """
     tokens = _TOKEN.findall(f"{title} {text}".lower().replace("ё", "е"))[:MAX_TOKENS]
     if len(tokens) >= SHINGLE:
         shingles = {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
     else:
         shingles = set(tokens)
-    minhash = MinHash(
-        num_perm=NUM_PERM,
-        hashfunc=zlib.crc32,  # deterministic, in C; datasketch mixes it before permuting
-        permutations=_MINHASH_TEMPLATE.permutations,
-        scheme=_MINHASH_TEMPLATE.scheme,
+    if not shingles:
+        return EMPTY_MINHASH
+    hashes = np.fromiter(
+        (zlib.crc32(shingle.encode()) for shingle in shingles), dtype=np.uint32, count=len(shingles)
     )
-    minhash.update_batch([shingle.encode() for shingle in shingles])
-    return minhash.hashvalues.astype("<u4").tobytes()
+    permuted = _murmur_finalizer(hashes)[:, np.newaxis] * _PERMUTATION_A + _PERMUTATION_B
+    return permuted.min(axis=0).astype("<u4").tobytes()
+
+
+def _permutations(seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The affine maps h -> a·h + b (mod 2³², a odd) that datasketch draws for this seed."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, count, dtype=np.uint32)
+    return a, b
+
+
+def _murmur_finalizer(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, which spreads the input hashes before permuting."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
+
+
+_PERMUTATION_A, _PERMUTATION_B = _permutations(MINHASH_SEED, NUM_PERM)
 
 
 def minhash_values(minhash: bytes) -> np.ndarray:
@@ -410,13 +431,6 @@ def estimated_jaccard(a: bytes, b: bytes) -> float:
     if a == b:
         return 1.0
     return float(np.count_nonzero(minhash_values(a) == minhash_values(b))) / NUM_PERM
-
-
-def as_minhash(minhash: bytes) -> LeanMinHash:
-    """The stored bytes as a sketch MinHashLSH accepts."""
-    return LeanMinHash(
-        seed=MINHASH_SEED, hashvalues=minhash_values(minhash), scheme=_MINHASH_TEMPLATE.scheme
-    )
 
 
 def case_stage(lead: str) -> str | None:

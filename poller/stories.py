@@ -4,7 +4,7 @@
     assignment = matcher.assign(article, relevant=article.score >= threshold)
 
 Candidates come from two indexes kept in memory for the window and rebuilt from the store on
-start: MinHash LSH (datasketch) over word shingles finds near-duplicates in one language, and
+start: MinHash LSH (banded) over word shingles finds near-duplicates in one language, and
 an inverted index over typed keys (names as consonant skeletons shared by Russian and Latin
 spellings, articles of law, money, terms, ages, dates, numbers, links) finds the same event told
 in other words or in the other language. Posting lists keep only their newest entries, so the
@@ -24,13 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from datasketch import MinHashLSH
-
 from poller.fingerprints import (
     EMPTY_MINHASH,
     NUM_PERM,
     PLATFORM_SKELETONS,
-    as_minhash,
     estimated_jaccard,
     fingerprint,
 )
@@ -279,6 +276,35 @@ class _Postings:
         return self.lists.get(key, [])
 
 
+class _Bands:
+    """MinHash LSH: a probe finds the sketches that equal it on every row of some band."""
+
+    def __init__(self, bands: int, rows: int) -> None:
+        if bands * rows > NUM_PERM:
+            raise ValueError(f"{bands} bands of {rows} rows need more than {NUM_PERM} values")
+        width = 4 * rows  # bytes: a sketch value is a uint32
+        self.parts = [slice(band * width, (band + 1) * width) for band in range(bands)]
+        self.tables: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
+
+    def insert(self, item: int, minhash: bytes) -> None:
+        for table, part in zip(self.tables, self.parts, strict=True):
+            table.setdefault(minhash[part], []).append(item)
+
+    def remove(self, item: int, minhash: bytes) -> None:
+        for table, part in zip(self.tables, self.parts, strict=True):
+            bucket = table.get(minhash[part])
+            if bucket and item in bucket:
+                bucket.remove(item)
+                if not bucket:
+                    del table[minhash[part]]
+
+    def query(self, minhash: bytes) -> set[int]:
+        found: set[int] = set()
+        for table, part in zip(self.tables, self.parts, strict=True):
+            found.update(table.get(minhash[part], ()))
+        return found
+
+
 class _Index:
     """Reports of the window by key, and of its last days by MinHash band; bounded work per query.
 
@@ -289,7 +315,7 @@ class _Index:
     def __init__(self) -> None:
         self.reports: dict[int, Report] = {}
         self.order: deque[int] = deque()
-        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+        self.lsh = _Bands(*LSH_BANDS)
         self.in_lsh: deque[int] = deque()
         self.postings = _Postings()
 
@@ -297,7 +323,7 @@ class _Index:
         self.reports[report.article_id] = report
         self.order.append(report.article_id)
         if near_duplicates and report.minhash != EMPTY_MINHASH:
-            self.lsh.insert(report.article_id, as_minhash(report.minhash), check_duplication=False)
+            self.lsh.insert(report.article_id, report.minhash)
             self.in_lsh.append(report.article_id)
         for key in report.keys:
             if _weight(key) > 0:
@@ -305,7 +331,8 @@ class _Index:
 
     def evict_before(self, moment: datetime, *, near_duplicates_before: datetime) -> None:
         while self.in_lsh and self.reports[self.in_lsh[0]].at < near_duplicates_before:
-            self.lsh.remove(self.in_lsh.popleft())
+            article_id = self.in_lsh.popleft()
+            self.lsh.remove(article_id, self.reports[article_id].minhash)
         while self.order and self.reports[self.order[0]].at < moment:
             article_id = self.order.popleft()
             for key in self.reports.pop(article_id).keys:
@@ -318,7 +345,7 @@ class _Index:
         adds to the ranking of reports found through rarer keys but finds none by itself,
         unless nothing rarer does. Every list is bounded, so is the work.
         """
-        near = self.lsh.query(as_minhash(probe.minhash)) if probe.minhash != EMPTY_MINHASH else []
+        near = self.lsh.query(probe.minhash) if probe.minhash != EMPTY_MINHASH else set()
         found = (
             set(heapq.nlargest(LSH_CANDIDATES, near)) if len(near) > LSH_CANDIDATES else set(near)
         )

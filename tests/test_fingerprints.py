@@ -1,8 +1,21 @@
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
-from poller.fingerprints import case_stage, estimated_jaccard, fingerprint, name_skeletons
+from poller.fingerprints import (
+    _TOKEN,
+    MAX_TOKENS,
+    MINHASH_SEED,
+    NUM_PERM,
+    SHINGLE,
+    case_stage,
+    estimated_jaccard,
+    fingerprint,
+    name_skeletons,
+    text_minhash,
+)
 
 
 @pytest.mark.parametrize(
@@ -145,3 +158,29 @@ def test_occupation_and_platform_become_keys_in_either_language() -> None:
     english = fingerprint("Tomsk teacher fined", "The fine was over a VKontakte post.", "en")
     for keys in (russian.keys, english.keys):
         assert {"occ:teacher", "net:vk"} <= keys
+
+
+SKETCHED = [
+    "Суд в Барнауле оштрафовал блогера на 30 тыс. рублей за репост записи во «ВКонтакте».",
+    "Kazan pensioner fined over an eight-year-old repost of a song on VKontakte.",
+    "Один два",
+    "",
+    "Слово " * 500,
+]
+
+
+@pytest.mark.parametrize("text", SKETCHED)
+def test_our_minhash_is_datasketchs(text: str) -> None:
+    """Sketches stored by earlier releases (made with datasketch) stay comparable."""
+    datasketch = pytest.importorskip("datasketch")
+    template = datasketch.MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED)
+    tokens = _TOKEN.findall(f"Заголовок {text}".lower().replace("ё", "е"))[:MAX_TOKENS]
+    shingles = {" ".join(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
+    theirs = datasketch.MinHash(
+        num_perm=NUM_PERM,
+        hashfunc=zlib.crc32,
+        permutations=template.permutations,
+        scheme=template.scheme,
+    )
+    theirs.update_batch([shingle.encode() for shingle in shingles or set(tokens)])
+    assert text_minhash("Заголовок", text) == theirs.hashvalues.astype("<u4").tobytes()

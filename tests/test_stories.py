@@ -280,3 +280,28 @@ def test_headline_only_items_are_not_duplicates_of_each_other(
         relevant=True,
     )
     assert other.new_story and other.story_id != first.story_id
+
+
+def test_the_banded_index_finds_what_datasketchs_lsh_finds() -> None:
+    datasketch = pytest.importorskip("datasketch")
+    from poller.fingerprints import MINHASH_SEED, NUM_PERM, minhash_values, text_minhash
+    from poller.stories import LSH_BANDS, _Bands
+
+    texts = [item["text"] for line in PAIRS.read_text(encoding="utf-8").splitlines()
+             for item in (json.loads(line)["a"], json.loads(line)["b"])]  # fmt: skip
+    sketches = dict(enumerate(dict.fromkeys(text_minhash("", text) for text in texts)))
+    leans = {
+        number: datasketch.LeanMinHash(
+            seed=MINHASH_SEED, hashvalues=minhash_values(sketch), scheme="affine32"
+        )
+        for number, sketch in sketches.items()
+    }
+    ours = _Bands(*LSH_BANDS)
+    theirs = datasketch.MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+    for number, sketch in sketches.items():
+        ours.insert(number, sketch)
+        theirs.insert(number, leans[number])
+    for number, sketch in sketches.items():
+        assert ours.query(sketch) == set(theirs.query(leans[number]))
+    ours.remove(0, sketches[0])
+    assert 0 not in ours.query(sketches[0])
