@@ -68,6 +68,18 @@ def fresh(writer: StoryWriter, number: int, *, minutes_ago: int = 5):
     return writer.put(story, at=now() - timedelta(minutes=minutes_ago))
 
 
+def add_english_source(writer: StoryWriter, story, article_id: int, feed: str, title: str) -> None:
+    """Another outlet's English report joins the story now."""
+    source = Source(
+        article_id=article_id,
+        feed=feed,
+        lang="en",
+        url=f"https://{feed}.example/{article_id}",
+        title=title,
+    )
+    writer.add_source(story.id, source, at=now())
+
+
 async def test_each_subscriber_gets_each_story_they_want_exactly_once(store, bot, api, writer):
     subscribe(store, 1)  # both languages
     subscribe(store, 2, story_langs="ru", ui_lang="ru")
@@ -192,17 +204,7 @@ async def test_an_alert_is_edited_when_its_story_gains_sources(store, bot, api, 
     await delivery.run_once()
     assert "Sources (1):" in api.last(1).text
 
-    writer.add_source(
-        story.id,
-        Source(
-            article_id=99,
-            feed="siberia-daily",
-            lang="en",
-            url="https://siberia-daily.example/tomsk-teacher",
-            title="Tomsk teacher's lawyer appeals",
-        ),
-        at=now(),
-    )
+    add_english_source(writer, story, 99, "siberia-daily", "Tomsk teacher's lawyer appeals")
     report = await delivery.run_once()
     assert report.edited == 1 and report.sent == 0
     message = api.last(1)
@@ -220,17 +222,7 @@ async def test_readers_of_a_language_a_story_gains_get_it_then(store, bot, api, 
     assert (await delivery.run_once()).sent == 2
     assert sorted(m.chat_id for m in api.sent()) == [1, 3]
 
-    writer.add_source(
-        story.id,
-        Source(
-            article_id=98,
-            feed="moscow-weekly",
-            lang="en",
-            url="https://moscow-weekly.example/repost-case",
-            title="Court fines a man over a repost",
-        ),
-        at=now(),
-    )
+    add_english_source(writer, story, 98, "moscow-weekly", "Court fines a man over a repost")
     report = await delivery.run_once()
     assert report.sent == 1 and api.last(2).text.startswith("Court fines a man over a repost")
     assert sorted(m.chat_id for m in api.sent()) == [1, 2, 3]  # nobody twice
