@@ -118,6 +118,22 @@ async def test_redirects_are_followed_hop_by_hop_and_limited(httpserver: HTTPSer
     assert to_file.error == "refused: file address 'file:///etc/passwd' is not http(s)"
 
 
+async def test_a_cookie_set_on_a_redirect_goes_with_the_next_hop(httpserver: HTTPServer) -> None:
+    """Some outlets set a cookie on a redirect and want it back at the feed: the fetcher
+    keeps cookies per client, and sends none until a server has set one."""
+    httpserver.expect_request("/gate").respond_with_response(
+        Response(status=302, headers={"Location": "/feed", "Set-Cookie": "visitor=v42; Path=/"})
+    )
+    httpserver.expect_request("/feed", headers={"Cookie": "visitor=v42"}).respond_with_data(
+        "<rss/>"
+    )
+    async with Fetcher(SMALL) as fetcher:
+        result = await fetcher.fetch_feed(httpserver.url_for("/gate"))
+    first, _ = httpserver.log[0]
+    assert "Cookie" not in first.headers
+    assert result.ok and result.final_url == httpserver.url_for("/feed")
+
+
 async def test_http_errors_and_dead_servers_are_data(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/gone").respond_with_data("no", status=410)
     async with Fetcher(SMALL) as fetcher:
