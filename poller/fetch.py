@@ -30,6 +30,8 @@ import httpcore
 import httpx
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
+from poller.netio import AsyncioBackend
+
 USER_AGENT = "RepostWatch/0.1 (news monitor; +https://github.com/repostwatch/repostwatch)"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 METADATA_ADDRESSES = frozenset(
@@ -117,7 +119,7 @@ class GuardedBackend(AsyncNetworkBackend):
     """httpcore network backend that connects only to addresses item links may reach."""
 
     def __init__(self, inner: AsyncNetworkBackend | None = None) -> None:
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -265,7 +267,8 @@ class _LeanPool(httpcore.AsyncConnectionPool):
 
 
 class _Transport(httpx.AsyncHTTPTransport):
-    """httpx transport on `_LeanPool`, with `GuardedBackend` for untrusted links.
+    """httpx transport on `_LeanPool` and asyncio streams (poller.netio), with
+    `GuardedBackend` for untrusted links.
 
     httpx does not expose httpcore's pool or its `network_backend`, so the pool it built is
     replaced by an equal one; no proxy from the environment is used by this transport.
@@ -278,7 +281,7 @@ class _Transport(httpx.AsyncHTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend() if guarded else None,
+            network_backend=GuardedBackend() if guarded else AsyncioBackend(),
         )
 
 
