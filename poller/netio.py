@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import ipaddress
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -101,6 +102,14 @@ class _Protocol(asyncio.Protocol):
             waiter.set_result(None)
 
 
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _expire(waiter: asyncio.Future[None], error: Exception) -> None:
     if not waiter.done():
         waiter.set_exception(error)
@@ -187,6 +196,8 @@ class AsyncioBackend(AsyncNetworkBackend):
         socket_options: Iterable | None = None,
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
+        # An address is tried alone: asyncio races even a single one through tasks.
+        race = None if _is_ip_address(host) else HAPPY_EYEBALLS_DELAY
         try:
             async with asyncio.timeout(timeout):
                 transport, protocol = await loop.create_connection(
@@ -194,7 +205,7 @@ class AsyncioBackend(AsyncNetworkBackend):
                     host,
                     port,
                     local_addr=(local_address, 0) if local_address else None,
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
+                    happy_eyeballs_delay=race,
                 )
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"timed out connecting to {host}") from None
