@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import gzip
 import ipaddress
 import threading
@@ -132,6 +133,19 @@ async def test_a_cookie_set_on_a_redirect_goes_with_the_next_hop(httpserver: HTT
     first, _ = httpserver.log[0]
     assert "Cookie" not in first.headers
     assert result.ok and result.final_url == httpserver.url_for("/feed")
+
+
+async def test_credentials_in_a_feed_address_are_sent_as_basic_auth(
+    httpserver: HTTPServer,
+) -> None:
+    token = base64.b64encode(b"reader:s3cret word").decode()
+    httpserver.expect_request(
+        "/private", headers={"Authorization": f"Basic {token}"}
+    ).respond_with_data("<rss/>")
+    url = httpserver.url_for("/private").replace("://", "://reader:s3cret%20word@")
+    async with Fetcher(SMALL) as fetcher:
+        result = await fetcher.fetch_feed(url)
+    assert result.ok and result.body == b"<rss/>"
 
 
 async def test_http_errors_and_dead_servers_are_data(httpserver: HTTPServer) -> None:
