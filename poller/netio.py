@@ -124,7 +124,7 @@ class AsyncioStream(AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
-        if not protocol.chunks and not protocol.closed:
+        while not protocol.chunks and not protocol.closed:
             await protocol.wait(timeout, httpcore.ReadTimeout, "reading")
         if protocol.chunks:
             return protocol.take(max_bytes)
