@@ -15,12 +15,13 @@ size cap counts decoded bytes and a gzip bomb stops at the cap instead of fillin
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,8 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
+
+from poller.netio import AsyncioBackend
 
 USER_AGENT = "RepostWatch/0.1 (news monitor; +https://github.com/repostwatch/repostwatch)"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -41,6 +44,14 @@ _FEED_ACCEPT = (
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _DRAIN_LIMIT = 64 * 1024  # bytes of an unused body read to keep its connection alive
+# What httpcore raises for a failed exchange (httpx raised the same under its own names).
+HTTP_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+)
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,7 @@ class GuardedBackend(AsyncNetworkBackend):
     """httpcore network backend that connects only to addresses item links may reach."""
 
     def __init__(self, inner: AsyncNetworkBackend | None = None) -> None:
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -249,6 +260,12 @@ class _LeanPool(httpcore.AsyncConnectionPool):
             return connection
         return None
 
+    async def _close_connections(self, closing: list[Any]) -> None:
+        # httpcore opens an anyio cancel scope around this on every request sent and every
+        # response closed, nearly always to close nothing (a twentieth of a 304's CPU).
+        if closing:
+            await super()._close_connections(closing)
+
     def _make_room(self, taken: set[int], closing: list[Any]) -> bool:
         """Whether a new connection fits, closing an idle one to make room if need be."""
         if len(self._connections) < self._max_connections:
@@ -264,22 +281,136 @@ class _LeanPool(httpcore.AsyncConnectionPool):
         return False
 
 
-class _Transport(httpx.AsyncHTTPTransport):
-    """httpx transport on `_LeanPool`, with `GuardedBackend` for untrusted links.
+class _Response:
+    """What the fetcher reads of a response: status, headers (decoded as httpx decodes
+    them), the raw body once, and closing."""
 
-    httpx does not expose httpcore's pool or its `network_backend`, so the pool it built is
-    replaced by an equal one; no proxy from the environment is used by this transport.
+    def __init__(self, response: httpcore.Response) -> None:
+        self.status_code = response.status
+        self.headers = httpx.Headers(response.headers)
+        self.is_stream_consumed = False
+        self._response = response
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        self.is_stream_consumed = True
+        async for chunk in self._response.aiter_stream():
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+class _Client:
+    """One GET at a time on an httpcore pool, with default headers, timeouts and cookies.
+
+    This is httpx's own engine without httpx's layers around it. The fetcher follows
+    redirects, times out and reads bodies itself, so httpx.AsyncClient's layers went unused,
+    and building httpx's request and response objects (URL parsing, header normalising, a
+    urllib request for the cookie jar to scan every response) was a fifth of a 304's CPU.
+    What httpx did still holds: the same request headers (Host, and Basic auth from
+    credentials in the URL), response headers decoded by httpx, a cookie jar per client,
+    consulted only when it holds cookies or a response sets one. The pool is `_LeanPool` on
+    asyncio streams (poller.netio), with `GuardedBackend` for untrusted links; no proxy from
+    the environment is used.
     """
 
-    def __init__(self, limits: httpx.Limits, tls: ssl.SSLContext, *, guarded: bool) -> None:
-        super().__init__(verify=tls, limits=limits, trust_env=False)
-        self._pool = _LeanPool(
+    TARGETS_KEPT = 4096
+
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        tls: ssl.SSLContext,
+        headers: dict[str, str],
+        timeout: httpx.Timeout,
+        *,
+        guarded: bool,
+        keep_targets: bool = False,
+    ) -> None:
+        self.pool = _LeanPool(
             ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend() if guarded else None,
+            network_backend=GuardedBackend() if guarded else AsyncioBackend(),
         )
+        self.headers = headers
+        self.extensions = {"timeout": timeout.as_dict()}
+        self.cookies = httpx.Cookies()
+        self._targets: dict[str, _Target] | None = {} if keep_targets else None
+
+    async def get(self, url: str, headers: dict[str, str]) -> _Response:
+        """Send a GET; the response is streamed: read it, then close it."""
+        target = self._target(url)
+        fields = {**self.headers, **headers}
+        if self.cookies:
+            cookie = _cookie_header(self.cookies, target.url)
+            if cookie:
+                fields["Cookie"] = cookie
+        raw_headers = [(b"Host", target.host)]
+        if target.authorization:
+            raw_headers.append((b"Authorization", target.authorization))
+        raw_headers += [
+            (name.encode("ascii"), value.encode("ascii")) for name, value in fields.items()
+        ]
+        request = httpcore.Request(
+            b"GET", target.core, headers=raw_headers, extensions=self.extensions
+        )
+        response = _Response(await self.pool.handle_async_request(request))
+        if "set-cookie" in response.headers:
+            _take_cookies(self.cookies, target.url, response)
+        return response
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+    def _target(self, url: str) -> _Target:
+        """Where a URL points, remembered when asked to: feeds are fetched at the same URLs
+        poll after poll, and httpx's URL parser is the dearest part of building a request."""
+        if self._targets is None:
+            return _Target.of(url)
+        target = self._targets.get(url)
+        if target is None:
+            if len(self._targets) >= self.TARGETS_KEPT:
+                self._targets.clear()
+            target = self._targets[url] = _Target.of(url)
+        return target
+
+
+@dataclass(frozen=True)
+class _Target:
+    url: httpx.URL  # parsed, normalised as httpx does (IDNA hosts, percent-encoded paths)
+    core: httpcore.URL
+    host: bytes  # the Host header httpx sends
+    authorization: bytes | None  # Basic credentials from the URL's user info, as httpx sent
+
+    @classmethod
+    def of(cls, url: str) -> _Target:
+        parsed = httpx.URL(url)
+        core = httpcore.URL(
+            scheme=parsed.raw_scheme,
+            host=parsed.raw_host,
+            port=parsed.port,
+            target=parsed.raw_path,
+        )
+        authorization = None
+        if parsed.username or parsed.password:
+            userpass = f"{parsed.username}:{parsed.password}".encode()
+            authorization = b"Basic " + base64.b64encode(userpass)
+        return cls(parsed, core, parsed.netloc, authorization)
+
+
+def _cookie_header(cookies: httpx.Cookies, url: httpx.URL) -> str | None:
+    probe = httpx.Request("GET", url)
+    cookies.set_cookie_header(probe)
+    return probe.headers.get("Cookie")
+
+
+def _take_cookies(cookies: httpx.Cookies, url: httpx.URL, response: _Response) -> None:
+    cookies.extract_cookies(
+        httpx.Response(
+            response.status_code, headers=response.headers, request=httpx.Request("GET", url)
+        )
+    )
 
 
 class Fetcher:
@@ -297,7 +428,12 @@ class Fetcher:
             write=self.limits.read_timeout,
             pool=self.limits.total_timeout,
         )
-        headers = {"User-Agent": self.limits.user_agent, "Accept-Encoding": "gzip, deflate"}
+        headers = {  # httpx.AsyncClient's defaults, with our agent and codings
+            "Accept": "*/*",
+            "Accept-Encoding": "gzip, deflate",
+            "Connection": "keep-alive",
+            "User-Agent": self.limits.user_agent,
+        }
         # Keep every connection alive between polls: reconnecting dominates a 304's cost.
         feed_limits = httpx.Limits(
             max_connections=self.limits.feed_concurrency,
@@ -308,18 +444,8 @@ class Fetcher:
             max_keepalive_connections=self.limits.page_concurrency,
         )
         tls = httpx.create_ssl_context()  # one for all: each holds its own copy of the CAs
-        self._feeds = httpx.AsyncClient(
-            timeout=timeout,
-            headers=headers,
-            transport=_Transport(feed_limits, tls, guarded=False),
-            follow_redirects=False,
-        )
-        self._pages = httpx.AsyncClient(
-            timeout=timeout,
-            headers=headers,
-            transport=_Transport(page_limits, tls, guarded=not allow_private_links),
-            follow_redirects=False,
-        )
+        self._feeds = _Client(feed_limits, tls, headers, timeout, guarded=False, keep_targets=True)
+        self._pages = _Client(page_limits, tls, headers, timeout, guarded=not allow_private_links)
         self._feed_slots = asyncio.Semaphore(self.limits.feed_concurrency)
         self._page_slots = asyncio.Semaphore(self.limits.page_concurrency)
 
@@ -354,11 +480,11 @@ class Fetcher:
 
     async def _fetch(
         self,
-        client: httpx.AsyncClient,
+        client: _Client,
         url: str,
         headers: dict,
         *,
-        off_host: httpx.AsyncClient | None = None,
+        off_host: _Client | None = None,
     ) -> FetchResult:
         """GET with `client`; redirect hops to another host go through `off_host` if given."""
         started = time.perf_counter()
@@ -378,22 +504,21 @@ class Fetcher:
 
     async def _follow(
         self,
-        client: httpx.AsyncClient,
+        client: _Client,
         url: str,
         headers: dict,
-        off_host: httpx.AsyncClient | None,
+        off_host: _Client | None,
     ) -> FetchResult:
         current = url
         for _hop in range(self.limits.max_redirects + 1):
             _check_scheme(current)
             hop_client = client if off_host is None or _same_host(current, url) else off_host
-            request = hop_client.build_request("GET", current, headers=headers)
             try:
-                response = await hop_client.send(request, stream=True)
+                response = await hop_client.get(current, headers)
             except AddressRefused as refused:
                 via = f", redirected from {url}" if current != url else ""
                 raise FetchFailed(f"{refused} ({current}{via})") from None
-            except httpx.HTTPError as error:
+            except HTTP_ERRORS as error:
                 raise FetchFailed(self._describe(error, current)) from None
             try:
                 if response.status_code in REDIRECT_STATUSES:
@@ -410,7 +535,7 @@ class Fetcher:
                 await _release(response)
         raise FetchFailed(f"too many redirects (over {self.limits.max_redirects}) from {url}")
 
-    async def _read(self, response: httpx.Response, url: str, final_url: str) -> FetchResult:
+    async def _read(self, response: _Response, url: str, final_url: str) -> FetchResult:
         status = response.status_code
         validators = dict(
             etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified")
@@ -429,7 +554,7 @@ class Fetcher:
             **validators,
         )
 
-    async def _read_body(self, response: httpx.Response, url: str) -> bytes:
+    async def _read_body(self, response: _Response, url: str) -> bytes:
         cap = self.limits.max_bytes
         decoder = _Decoder(response.headers.get("Content-Encoding", ""), cap, url)
         parts: list[bytes] = []
@@ -437,22 +562,22 @@ class Fetcher:
             async for raw in response.aiter_raw():
                 parts.append(decoder.decode(raw))
             parts.append(decoder.flush())
-        except httpx.HTTPError as error:
+        except HTTP_ERRORS as error:
             raise FetchFailed(self._describe(error, url), response.status_code) from None
         return b"".join(parts)
 
-    def _describe(self, error: httpx.HTTPError, url: str) -> str:
-        if isinstance(error, httpx.ConnectTimeout):
+    def _describe(self, error: Exception, url: str) -> str:
+        if isinstance(error, httpcore.ConnectTimeout):
             return f"timed out after {_secs(self.limits.connect_timeout)} connecting to {url}"
-        if isinstance(error, httpx.ReadTimeout):
+        if isinstance(error, httpcore.ReadTimeout):
             return f"timed out after {_secs(self.limits.read_timeout)} reading {url}"
-        if isinstance(error, httpx.TimeoutException):
+        if isinstance(error, httpcore.TimeoutException):
             return f"timed out fetching {url}"
-        if isinstance(error, httpx.ConnectError):
+        if isinstance(error, httpcore.ConnectError):
             return f"cannot connect to {url}: {error}"
-        if isinstance(error, httpx.RemoteProtocolError):
+        if isinstance(error, httpcore.RemoteProtocolError):
             return f"broken HTTP response from {url}: {error}"
-        if isinstance(error, httpx.ReadError | httpx.WriteError):
+        if isinstance(error, httpcore.ReadError | httpcore.WriteError):
             return f"connection broken with {url}: {error or 'reset by the server'}"
         return f"{type(error).__name__} fetching {url}: {error}"
 
@@ -506,7 +631,7 @@ class _Decoder:
         return data
 
 
-async def _release(response: httpx.Response) -> None:
+async def _release(response: _Response) -> None:
     """Close a response, first reading what is left of a small unread body (a 304's, a
     redirect's, an error page's) so its connection can be kept alive for the next request."""
     if not response.is_stream_consumed:
@@ -516,7 +641,7 @@ async def _release(response: httpx.Response) -> None:
                 left -= len(raw)
                 if left < 0:
                     break  # not worth reading on: the connection is closed instead
-        except httpx.HTTPError:
+        except HTTP_ERRORS:
             pass  # the request itself succeeded; only the connection is lost
     await response.aclose()
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import gzip
 import ipaddress
 import threading
@@ -116,6 +117,35 @@ async def test_redirects_are_followed_hop_by_hop_and_limited(httpserver: HTTPSer
     assert followed.ok and followed.final_url == httpserver.url_for("/r3")
     assert looping.error == f"too many redirects (over 3) from {httpserver.url_for('/loop')}"
     assert to_file.error == "refused: file address 'file:///etc/passwd' is not http(s)"
+
+
+async def test_a_cookie_set_on_a_redirect_goes_with_the_next_hop(httpserver: HTTPServer) -> None:
+    """Some outlets set a cookie on a redirect and want it back at the feed: the fetcher
+    keeps cookies per client, and sends none until a server has set one."""
+    httpserver.expect_request("/gate").respond_with_response(
+        Response(status=302, headers={"Location": "/feed", "Set-Cookie": "visitor=v42; Path=/"})
+    )
+    httpserver.expect_request("/feed", headers={"Cookie": "visitor=v42"}).respond_with_data(
+        "<rss/>"
+    )
+    async with Fetcher(SMALL) as fetcher:
+        result = await fetcher.fetch_feed(httpserver.url_for("/gate"))
+    first, _ = httpserver.log[0]
+    assert "Cookie" not in first.headers
+    assert result.ok and result.final_url == httpserver.url_for("/feed")
+
+
+async def test_credentials_in_a_feed_address_are_sent_as_basic_auth(
+    httpserver: HTTPServer,
+) -> None:
+    token = base64.b64encode(b"reader:s3cret word").decode()
+    httpserver.expect_request(
+        "/private", headers={"Authorization": f"Basic {token}"}
+    ).respond_with_data("<rss/>")
+    url = httpserver.url_for("/private").replace("://", "://reader:s3cret%20word@")
+    async with Fetcher(SMALL) as fetcher:
+        result = await fetcher.fetch_feed(url)
+    assert result.ok and result.body == b"<rss/>"
 
 
 async def test_http_errors_and_dead_servers_are_data(httpserver: HTTPServer) -> None:
