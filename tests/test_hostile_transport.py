@@ -86,9 +86,10 @@ async def test_gzip_bombs_stop_at_the_decoded_size_cap_in_bounded_memory(
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # Python allocations of the whole second poll (server thread included): a few times the
-    # 512 KB cap, nowhere near the 256 MB the bomb would decode to.
-    assert peak < 16 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+    # Python allocations of both polls (the server thread's, a worker pool's start, whatever
+    # the first poll imports): 10-20 MB depending on what ran before in this process, and
+    # nowhere near the 256 MB the bomb decodes to, which is what this pins.
+    assert peak < 48 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
     assert_feed_error(outcome, store, f"body over 512 KB cap from {web.base}/outlet.xml")
     page_report = next(report for report in outcome.second.feeds if report.name == "bombed-page")
     assert page_report.errors == (f"body over 512 KB cap from {web.base}/bomb-page",)
