@@ -28,14 +28,12 @@ class Retrained:
     text: str  # the trainer's own figures and verdict
 
 
-def ensure_model(
-    store: Store, models_dir: Path, *, seed_dir: Path = SEED_DIR, apart: bool = True
-) -> Scorer:
+def ensure_model(store: Store, models_dir: Path, *, seed_dir: Path = SEED_DIR) -> Scorer:
     """The active model's scorer; on a fresh install, train one from the seed corpus first.
 
     Training is deterministic, so a fresh install always gets the same model; it runs in a
-    child process unless `apart` is False. A model whose files are gone is trained again the
-    same way; one that fails its checks is an error.
+    child process. A model whose files are gone is trained again the same way; one that fails
+    its checks is an error.
     """
     record = store.active_model()
     if record is not None:
@@ -43,8 +41,7 @@ def ensure_model(
             return registry.load_scorer(models_dir, record.version)
         except registry.ModelMissingError:
             pass
-    train = retrain_apart if apart else retrain_here
-    report = train(store, models_dir, True, seed_dir=seed_dir)
+    report = retrain_apart(store, models_dir, force=True, seed_dir=seed_dir)
     return registry.load_scorer(models_dir, report.version)
 
 
@@ -63,13 +60,13 @@ def retrain_apart(
     """`poller.training.retrain` in a child process over the same database file, so this
     process stays free of scikit-learn and of the training's peak memory. Blocks until done."""
     if str(store.path) == ":memory:":  # nothing a child could open
-        return retrain_here(store, models_dir, force, seed_dir=seed_dir)
+        return _retrain_here(store, models_dir, force, seed_dir=seed_dir)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as child:
         return child.submit(_retrain_file, store.path, models_dir, force, seed_dir).result()
 
 
-def retrain_here(
+def _retrain_here(
     store: Store, models_dir: Path, force: bool = False, *, seed_dir: Path = SEED_DIR
 ) -> Retrained:
     """`poller.training.retrain` in this process (which then holds scikit-learn)."""
@@ -82,6 +79,6 @@ def retrain_here(
 def _retrain_file(database: Path, models_dir: Path, force: bool, seed_dir: Path) -> Retrained:
     store = Store(database)
     try:
-        return retrain_here(store, models_dir, force, seed_dir=seed_dir)
+        return _retrain_here(store, models_dir, force, seed_dir=seed_dir)
     finally:
         store.close()
