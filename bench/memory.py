@@ -176,13 +176,7 @@ def measure_bot(data: Path, base: str, feeds: int, folder: Path) -> tuple[Snapsh
         polled = log.wait_for(re.compile(rf"polled {feeds} feeds .*"), timeout=1800)
         time.sleep(SETTLE_SECONDS)  # alerts delivered, the poll's garbage collected
         warm = snapshot(process.pid)
-        idle = warm
-        for _ in range(150):
-            time.sleep(1)
-            idle = snapshot(process.pid)
-            if not any(role == "worker" for role, _, _ in idle.children):
-                break
-        return warm, idle, polled
+        return warm, idle_snapshot(process.pid, warm, 150), polled
     finally:
         _stop(process)
         api.stop()
@@ -294,15 +288,20 @@ def measure(
         else:
             raise RuntimeError(f"{command} ended before it was ready")
         warm = snapshot(process.pid)
-        idle = warm
-        for _ in range(60 if wait_for_idle else 0):
-            time.sleep(1)
-            idle = snapshot(process.pid)
-            if not any(role == "worker" for role, _, _ in idle.children):
-                break
-        return stages, warm, idle
+        return stages, warm, idle_snapshot(process.pid, warm, 60 if wait_for_idle else 0)
     finally:
         _stop(process)
+
+
+def idle_snapshot(pid: int, warm: Snapshot, seconds: int) -> Snapshot:
+    """The process once its idle extraction workers are gone (or after `seconds`)."""
+    idle = warm
+    for _ in range(seconds):
+        time.sleep(1)
+        idle = snapshot(pid)
+        if not any(role == "worker" for role, _, _ in idle.children):
+            break
+    return idle
 
 
 def fill_database(path: Path, count: int) -> None:

@@ -141,8 +141,7 @@ class FeatureCounter:
         config: PipelineConfig,
     ) -> None:
         self.config = config
-        self.word_vocabulary = word_vocabulary
-        self.char_size, self.word_size = len(char_vocabulary), len(word_vocabulary)
+        self.word_size = len(word_vocabulary)
         self.bigram_codes, self.bigram_columns = bigram_index(word_vocabulary)
         self.table = _ChunkTable(char_vocabulary, word_vocabulary, config.char_ngrams)
         self.lock = threading.Lock()
